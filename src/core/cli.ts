@@ -1,0 +1,240 @@
+// The runner every binary shares: strict argument parsing (unknown flags exit 2), --help via
+// citty's renderer, --version, one-line errors, exit codes, EPIPE as a quiet end.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import type { ArgsDef } from 'citty';
+import { createLogger, type Logger } from './logger.js';
+import { BadLinePolicy } from './bad-lines.js';
+import { NdjsonWriter } from './ndjson-writer.js';
+import { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type Source, type TextLine } from './ndjson-reader.js';
+import { buildFilter, type Predicate } from './filters.js';
+import { Progress } from './progress.js';
+import { describeError, exitCodeOf, invalidOption, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
+
+export interface ToolArgDef {
+  type: 'boolean' | 'string' | 'enum' | 'positional';
+  description: string;
+  valueHint?: string;
+  alias?: string;
+  default?: string | boolean;
+  options?: string[];
+  required?: boolean;
+}
+
+export type ToolArgs = Record<string, ToolArgDef>;
+
+export interface ToolCommand {
+  meta: { name: string; description: string };
+  args: ToolArgs;
+  run(ctx: ToolContext): Promise<number | void>;
+}
+
+/** citty's defineCommand shape, typed for our runner; citty itself loads only for --help. */
+export function defineCommand(def: ToolCommand): ToolCommand {
+  return def;
+}
+
+export interface ToolContext {
+  tool: string;
+  /** The last value of each option (strings), or its boolean. */
+  args: Record<string, string | boolean | undefined>;
+  /** Every value of a repeatable option, comma lists kept as given. */
+  list(name: string): string[];
+  /** Positional arguments (input files; `-` is stdin). */
+  files: string[];
+  log: Logger;
+  out: NdjsonWriter;
+  policy: BadLinePolicy;
+  progress: Progress;
+  /** The shared filters, or null when none was given. */
+  filter: Predicate | null;
+  /** Set when stdout was closed by its reader: stop producing. */
+  stop: { stopped: boolean };
+  sources(): Source[];
+  records(): AsyncGenerator<Item[]>;
+  lines(): AsyncGenerator<TextLine[]>;
+  /** Parses an integer option, with a usage error naming the flag. */
+  int(name: string, min?: number): number | undefined;
+}
+
+/** Options every binary has. */
+export const commonArgs = {
+  quiet: { type: 'boolean', alias: 'q', description: 'Only errors on stderr' },
+  verbose: { type: 'boolean', alias: 'v', description: 'Debug output and stack traces on stderr' },
+  progress: { type: 'boolean', description: 'Progress on stderr (default: when stderr is a TTY and the run is long; --no-progress to turn off)' },
+  'max-bad': { type: 'string', valueHint: 'N', default: '0', description: 'Malformed input lines tolerated before the exit code becomes 1' },
+  rejects: { type: 'string', valueHint: 'FILE', description: 'Append each malformed line to FILE as NDJSON {file, line, error, raw}' },
+  'max-line-bytes': { type: 'string', valueHint: 'N', default: String(DEFAULT_MAX_LINE_BYTES), description: 'A longer input line is a bad line' },
+} satisfies ToolArgs;
+
+/** The shared filters, for every binary that reads events. */
+export const filterArgs = {
+  type: { type: 'string', valueHint: 'error|success', description: 'Keep events of this type' },
+  category: { type: 'string', valueHint: 'NAME', description: 'Keep events of this category (repeatable, or a comma list)' },
+  since: { type: 'string', valueHint: 'TIME', description: 'Keep events at or after TIME (ISO, or a duration ago: 30s, 5m, 4h)' },
+  until: { type: 'string', valueHint: 'TIME', description: 'Keep events before TIME' },
+  where: { type: 'string', valueHint: 'EXPR', description: 'field=value, field!=value, field~regex, field!~regex; dotted paths; repeatable, all must hold' },
+} satisfies ToolArgs;
+
+export const filesArg = {
+  files: { type: 'positional', required: false, valueHint: 'FILE', description: 'Input files (default: stdin; - is stdin)' },
+} satisfies ToolArgs;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function printHelp(cmd: ToolCommand): Promise<void> {
+  const { renderUsage } = await import('citty');
+  const args = { ...cmd.args } as Record<string, ToolArgDef>;
+  const text = await renderUsage({ meta: cmd.meta, args: args as unknown as ArgsDef });
+  process.stdout.write(text.replace(/\u001b\[[0-9;]*m/g, '') + '\n');
+}
+
+interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  lists: Record<string, string[]>;
+  positionals: string[];
+}
+
+export function parseToolArgs(defs: ToolArgs, argv: string[]): Parsed {
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === 'positional') continue;
+    const short = def.alias && def.alias.length === 1 ? def.alias : undefined;
+    if (def.type === 'boolean') {
+      options[name] = { type: 'boolean', ...(short ? { short } : {}) };
+      options[`no-${name}`] = { type: 'boolean' };
+    } else {
+      options[name] = { type: 'string', multiple: true, ...(short ? { short } : {}) };
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const m = /'(-{1,2}[^' ]+)/.exec(e.message);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${m?.[1] ?? ''} (see --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const flag = (m?.[1] ?? '').replace(/^-+/, '');
+      throw new UsageError(`invalid --${flag}: ${/missing/.test(e.message) ? 'needs a value' : e.message}`);
+    }
+    throw new UsageError(e.message);
+  }
+  const values: Parsed['values'] = {};
+  const lists: Parsed['lists'] = {};
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === 'positional') continue;
+    const v = (parsed.values as Record<string, unknown>)[name];
+    if (def.type === 'boolean') {
+      const neg = (parsed.values as Record<string, unknown>)[`no-${name}`];
+      values[name] = neg ? false : v === true ? true : (def.default as boolean | undefined);
+    } else {
+      const all = (v as string[] | undefined) ?? [];
+      lists[name] = all;
+      values[name] = all.length ? all[all.length - 1] : (def.default as string | undefined);
+      if (def.type === 'enum' && values[name] !== undefined && def.options && !def.options.includes(values[name] as string)) {
+        throw invalidOption(name, `must be one of ${def.options.join(', ')}`, values[name]);
+      }
+    }
+  }
+  return { values, lists, positionals: parsed.positionals };
+}
+
+function intOption(values: Parsed['values'], name: string, min = 0): number | undefined {
+  const raw = values[name];
+  if (raw === undefined || raw === false) return undefined;
+  const text = String(raw).trim();
+  if (!/^\d+$/.test(text) || Number(text) < min) throw invalidOption(name, `must be a whole number ${min ? `of at least ${min}` : 'of 0 or more'}`, raw);
+  return Number(text);
+}
+
+function earlyFlag(argv: string[], long: string, short?: string): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === long || (short && a === short)) return true;
+  }
+  return false;
+}
+
+/** Runs one binary: parse, run, flush, and set the exit code (never exits mid-stream). */
+export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Promise<void> {
+  const tool = cmd.meta.name;
+  const verbose = earlyFlag(argv, '--verbose', '-v');
+  let log = createLogger(tool, { quiet: earlyFlag(argv, '--quiet', '-q'), verbose });
+  const stop = { stopped: false };
+  const out = new NdjsonWriter(process.stdout);
+  process.stdout.on('error', () => {
+    if (out.closed) stop.stopped = true;
+  });
+  let policy: BadLinePolicy | null = null;
+  let progress: Progress | null = null;
+  try {
+    if (earlyFlag(argv, '--help', '-h')) return await printHelp(cmd);
+    if (earlyFlag(argv, '--version')) {
+      process.stdout.write(packageVersion() + '\n');
+      return;
+    }
+    const parsed = parseToolArgs(cmd.args, argv);
+    const { values, lists } = parsed;
+    log = createLogger(tool, { quiet: values.quiet === true, verbose: values.verbose === true });
+    const maxLineBytes = intOption(values, 'max-line-bytes', 1) ?? DEFAULT_MAX_LINE_BYTES;
+    const bad = new BadLinePolicy({ maxBad: intOption(values, 'max-bad') ?? 0, rejectsPath: values.rejects as string | undefined });
+    policy = bad;
+    const prog = new Progress(tool, values.progress as boolean | undefined);
+    progress = prog;
+    const filter = 'where' in cmd.args
+      ? buildFilter({
+          type: values.type as string | undefined,
+          category: lists.category,
+          since: values.since as string | undefined,
+          until: values.until as string | undefined,
+          where: lists.where,
+        })
+      : null;
+    const sources = () => sourcesFromArgs(parsed.positionals);
+    const ctx: ToolContext = {
+      tool,
+      args: values,
+      list: (name) => lists[name] ?? [],
+      files: parsed.positionals,
+      log,
+      out,
+      policy: bad,
+      progress: prog,
+      filter,
+      stop,
+      sources,
+      records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop }),
+      lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop }),
+      int: (name, min) => intOption(values, name, min),
+    };
+    const code = (await cmd.run(ctx)) ?? EXIT_OK;
+    await out.end();
+    prog.done();
+    if (out.closed) {
+      process.exitCode = EXIT_OK;
+      return;
+    }
+    if (bad.count > 0) {
+      log.warn(`${bad.count} malformed input line${bad.count === 1 ? '' : 's'} skipped${bad.exceeded ? ` (more than --max-bad ${bad.maxBad})` : ''}`);
+    }
+    process.exitCode = bad.exceeded ? EXIT_FAILURE : code;
+  } catch (err) {
+    progress?.done();
+    if (out.closed || (err as NodeJS.ErrnoException)?.code === 'EPIPE') {
+      process.exitCode = EXIT_OK;
+      return;
+    }
+    const code = exitCodeOf(err);
+    log.error(describeError(err));
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    if (code === EXIT_USAGE) process.stderr.write(`Try '${tool} --help' for the options.\n`);
+    process.exitCode = code;
+  } finally {
+    policy?.close();
+    if (stop.stopped || out.closed) process.stdin.destroy();
+  }
+}

@@ -1,0 +1,63 @@
+// Exit codes and error types shared by every binary, so scripts and Make can rely on them.
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_ERRORS_PRESENT = 3;
+
+/** A bad flag or flag value: exit 2, message `invalid --flag: why`. */
+export class UsageError extends Error {
+  readonly exitCode = EXIT_USAGE;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Builds the message csv-parse style: names the option, what it must be, and what it got. */
+export function invalidOption(flag: string, must: string, got?: unknown): UsageError {
+  const gotText = got === undefined ? '' : `, got ${JSON.stringify(got)}`;
+  return new UsageError(`invalid --${flag}: ${must}${gotText}`);
+}
+
+/** Data or I/O failure that ends the run: exit 1, one line, optionally FILE:LINE. */
+export class DataError extends Error {
+  readonly exitCode = EXIT_FAILURE;
+  constructor(message: string, readonly file?: string, readonly line?: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DataError';
+  }
+  override toString(): string {
+    const where = this.file ? `${this.file}${this.line ? `:${this.line}` : ''}: ` : '';
+    return `${where}${this.message}`;
+  }
+}
+
+export function exitCodeOf(err: unknown): number {
+  if (err && typeof err === 'object' && 'exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number') {
+    return (err as { exitCode: number }).exitCode;
+  }
+  return EXIT_FAILURE;
+}
+
+/** One line for a person: no stack, the node error code's meaning where it is a known I/O code. */
+export function describeError(err: unknown): string {
+  if (err instanceof DataError) return err.toString();
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const path = (err as NodeJS.ErrnoException).path;
+    const hint = code ? IO_HINTS[code] : undefined;
+    if (hint && path) return `${path}: ${hint}`;
+    return err.message.split('\n')[0] ?? String(err);
+  }
+  return String(err);
+}
+
+const IO_HINTS: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied (check the file and folder permissions)',
+  EISDIR: 'is a directory, expected a file',
+  ENOSPC: 'no space left on device (free some space and run again; the existing output was left untouched)',
+  EROFS: 'read-only file system',
+  EFBIG: 'file too large for this system or ulimit',
+  EDQUOT: 'disk quota exceeded',
+};

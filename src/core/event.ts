@@ -1,0 +1,94 @@
+// The v1 wire format: one event or one `kind` record per NDJSON line (PRODUCT.md).
+import { createHash, randomUUID } from 'node:crypto';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type EventType = 'error' | 'success';
+
+export interface UserContext {
+  email: string | null;
+  name: string;
+  center_id: number | null;
+  registry_id: string | null;
+  auth_email: string | null;
+}
+
+export interface EventSource {
+  job: string | null;
+  file: string | null;
+  line: number | null;
+}
+
+export interface Event {
+  event_id: string;
+  timestamp: string;
+  event_type: EventType;
+  category: string;
+  message: string;
+  action_needed: string | null;
+  user_context: UserContext;
+  details: JsonObject;
+  source: EventSource;
+}
+
+/** Seed 001's EventCategory display values, with the action each one needs by default. */
+export const SUCCESS_CATEGORY = 'User Successfully Created';
+export const UNKNOWN_CATEGORY = 'Unknown Error';
+
+export const ERROR_CATEGORIES = {
+  'Unclaimed Records': 'check_registry_record_status',
+  'Authentication Email Mismatch': 'update_directory_auth_email_or_claim_with_matching_email',
+  'Unverified Email': 'check_email_verification_in_comanage',
+  'Incomplete Claim': 'verify_identity_provider_configuration_and_reclaim',
+  'Bad ORCID Claims': 'delete_bad_record_and_reclaim_with_institutional_idp',
+  'Missing Directory Permissions': 'update_directory_auth_email',
+  'Missing Directory Data': 'complete_directory_entry',
+  'Missing Registry Data': 'verify_registry_record_exists_or_was_deleted',
+  'Insufficient Permissions': 'contact_center_administrator_for_permissions',
+  'Duplicate/Wrong User Records': 'deactivate_duplicate_and_clear_cache',
+  'Flywheel Error': 'check_flywheel_logs_and_service_status',
+} as const satisfies Record<string, string>;
+
+export type ErrorCategory = keyof typeof ERROR_CATEGORIES;
+
+/** Every category a built-in event may carry: the 11 errors, the success, and the fallback. */
+export const CATEGORIES: readonly string[] = [
+  SUCCESS_CATEGORY,
+  ...Object.keys(ERROR_CATEGORIES),
+  UNKNOWN_CATEGORY,
+];
+
+const KNOWN = new Set(CATEGORIES);
+
+export function isKnownCategory(name: string): boolean {
+  return KNOWN.has(name);
+}
+
+/** Seed 001's EventCategory.to_field_name: "Duplicate/Wrong User Records" → "duplicate_wrong_user_records". */
+export function toFieldName(category: string): string {
+  return category.toLowerCase().replaceAll(' ', '_').replaceAll('/', '_');
+}
+
+export function defaultAction(category: string): string | null {
+  return (ERROR_CATEGORIES as Record<string, string>)[category] ?? null;
+}
+
+/** Deterministic id (a UUID-shaped SHA-256 digest) so re-runs produce the same ids and --dedupe resumes. */
+export function stableEventId(...parts: Array<string | number | null | undefined>): string {
+  const h = createHash('sha256').update(parts.map((p) => (p == null ? '' : String(p))).join('\u0000')).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+export function randomEventId(): string {
+  return randomUUID();
+}
+
+export function isPlainObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A record is an event when it has no `kind` (or kind "event") and carries an event_type. */
+export function isEvent(rec: JsonObject): boolean {
+  return (rec.kind === undefined || rec.kind === 'event') && (rec.event_type === 'error' || rec.event_type === 'success');
+}

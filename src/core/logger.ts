@@ -1,0 +1,31 @@
+// All diagnostics go to stderr so stdout stays pure data; consola gives the levels.
+import { createConsola, type ConsolaInstance, type LogObject } from 'consola/core';
+
+export interface LoggerOptions {
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+export type Logger = ConsolaInstance & { tool: string; verboseMode: boolean };
+
+/** `<tool>: message`, one line per entry; levels: quiet = errors only, verbose = debug. */
+export function createLogger(tool: string, opts: LoggerOptions = {}): Logger {
+  const level = opts.quiet ? 0 : opts.verbose ? 4 : 3;
+  const logger = createConsola({
+    level,
+    reporters: [
+      {
+        log(obj: LogObject) {
+          const text = obj.args
+            .map((a) => (a instanceof Error ? (opts.verbose ? (a.stack ?? a.message) : a.message) : String(a)))
+            .join(' ');
+          const prefix = obj.type === 'warn' ? `${tool}: warning: ` : `${tool}: `;
+          process.stderr.write(prefix + text + '\n');
+        },
+      },
+    ],
+  }) as Logger;
+  logger.tool = tool;
+  logger.verboseMode = !!opts.verbose;
+  return logger;
+}

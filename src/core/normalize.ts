@@ -1,0 +1,125 @@
+// Turns a partial event into a v1 event: defaults filled, categories checked, nothing dropped
+// (unknown keys and an unknown category's original text move into `details`).
+import {
+  defaultAction,
+  isKnownCategory,
+  isPlainObject,
+  stableEventId,
+  SUCCESS_CATEGORY,
+  UNKNOWN_CATEGORY,
+  type Event,
+  type JsonObject,
+  type JsonValue,
+  type UserContext,
+} from './event.js';
+
+export interface NormalizeContext {
+  file: string | null;
+  line: number | null;
+  job?: string | null;
+  /** Used when the record has no timestamp; fixed per run so output is reproducible. */
+  now: string;
+}
+
+const EVENT_KEYS = new Set([
+  'event_id', 'timestamp', 'event_type', 'category', 'message', 'action_needed', 'user_context', 'details', 'source',
+  'email', 'name', 'center_id', 'registry_id', 'auth_email',
+]);
+
+/** "None", "null" and empty strings are absent values, written as null (never "None"). */
+export function absent(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || v === 'None' || v === 'null';
+}
+
+export function optionalString(v: unknown): string | null {
+  if (absent(v)) return null;
+  if (typeof v === 'string') return v.trim() === '' ? null : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return null;
+}
+
+/** A person's name from a string or {first_name, last_name}; "Unknown" when there is none. */
+export function personName(v: unknown): string {
+  if (typeof v === 'string' && !absent(v) && v.trim()) return v.trim();
+  if (isPlainObject(v)) {
+    const parts = [v.first_name, v.last_name].filter((p) => typeof p === 'string' && p.trim()) as string[];
+    if (parts.length) return parts.map((p) => p.trim()).join(' ');
+  }
+  return 'Unknown';
+}
+
+/** center_id as an integer (also from "42"); null when absent; undefined when malformed. */
+export function centerId(v: unknown): number | null | undefined {
+  if (absent(v)) return null;
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v);
+  return undefined;
+}
+
+export function userContext(src: JsonObject, details: JsonObject): UserContext {
+  const cid = centerId(src.center_id ?? src.adcid);
+  if (cid === undefined) details.invalid_center_id = (src.center_id ?? src.adcid) as JsonValue;
+  return {
+    email: optionalString(src.email),
+    name: personName(src.name),
+    center_id: cid ?? null,
+    registry_id: optionalString(src.registry_id),
+    auth_email: optionalString(src.auth_email),
+  };
+}
+
+export class InvalidEvent extends Error {}
+
+export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
+  const details: JsonObject = isPlainObject(rec.details) ? { ...rec.details } : {};
+  if (rec.details !== undefined && !isPlainObject(rec.details)) details.original_details = rec.details;
+  for (const key of Object.keys(rec)) if (!EVENT_KEYS.has(key)) details[key] = rec[key]!;
+
+  let eventType = rec.event_type;
+  if (eventType === undefined || eventType === null) eventType = rec.category === SUCCESS_CATEGORY ? 'success' : 'error';
+  if (eventType !== 'error' && eventType !== 'success') {
+    throw new InvalidEvent(`event_type must be "error" or "success", got ${JSON.stringify(eventType)}`);
+  }
+
+  let category = typeof rec.category === 'string' ? rec.category.trim() : '';
+  if (!isKnownCategory(category)) {
+    details.original_category = (rec.category ?? null) as JsonValue;
+    category = eventType === 'success' && category === '' ? SUCCESS_CATEGORY : UNKNOWN_CATEGORY;
+  }
+
+  let timestamp = ctx.now;
+  if (!absent(rec.timestamp)) {
+    const t = typeof rec.timestamp === 'string' || typeof rec.timestamp === 'number' ? new Date(rec.timestamp) : new Date(NaN);
+    if (Number.isNaN(t.getTime())) throw new InvalidEvent(`timestamp is not a date: ${JSON.stringify(rec.timestamp)}`);
+    timestamp = t.toISOString();
+  }
+
+  const ucSource = isPlainObject(rec.user_context) ? { ...rec, ...rec.user_context } : rec;
+  const user = userContext(ucSource, details);
+
+  const message =
+    typeof rec.message === 'string' ? rec.message : typeof details.message === 'string' ? (details.message as string) : '';
+  const action = optionalString(rec.action_needed) ?? (eventType === 'error' ? defaultAction(category) : null);
+
+  const src = isPlainObject(rec.source) ? rec.source : {};
+  const source = {
+    job: optionalString(src.job) ?? ctx.job ?? null,
+    file: optionalString(src.file) ?? ctx.file,
+    line: typeof src.line === 'number' ? src.line : ctx.line,
+  };
+
+  const eventId =
+    optionalString(rec.event_id) ?? stableEventId(source.job, source.file, source.line, category, user.email, message);
+
+  return {
+    event_id: eventId,
+    timestamp,
+    event_type: eventType,
+    category,
+    message,
+    action_needed: action,
+    user_context: user,
+    details,
+    source,
+  };
+}

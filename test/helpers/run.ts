@@ -1,0 +1,49 @@
+// Runs a real binary the way a user would, and parses what it printed.
+import { execa, type Options } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const BINARIES = ['process', 'analyze', 'export-csv', 'import-csv', 'notify'] as const;
+export type Binary = (typeof BINARIES)[number];
+
+export function binPath(name: Binary): string {
+  return join(ROOT, 'bin', `${name}.js`);
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as NDJSON (empty lines ignored). */
+  records: Array<Record<string, any>>;
+}
+
+export async function run(name: Binary, args: string[] = [], opts: Options & { input?: string | Buffer } = {}): Promise<RunResult> {
+  const res = await execa(process.execPath, [binPath(name), ...args], {
+    reject: false,
+    stripFinalNewline: false,
+    env: { NO_COLOR: '1', ...opts.env },
+    ...(opts.input === undefined && opts.inputFile === undefined ? { stdin: 'ignore' as const } : {}),
+    ...opts,
+  });
+  const stdout = String(res.stdout ?? '');
+  let records: Array<Record<string, any>> = [];
+  try {
+    records = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+  } catch {
+    records = [];
+  }
+  return { exitCode: res.exitCode ?? -1, stdout, stderr: String(res.stderr ?? ''), records };
+}
+
+export function tempDir(prefix = 'be-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Renders records as NDJSON input. */
+export function ndjson(records: unknown[]): string {
+  return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
