@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job on the bundled example data, the way a batch job would run it:
+#   process → export-csv → analyze → notify   (notify with its embedded default: an outbox of .eml files)
+# Leaves in examples/out/ (or $OUT): events.ndjson, errors.csv, summary.json, outbox/*.eml, notification.json
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export PATH="$here/../bin:$PATH"
+out=${OUT:-$here/out}
+mkdir -p "$out"
+cd "$out"
+
+# 1. Directory entries joined against a registry snapshot, and the job's own log, become events.
+{
+  process --job user_management --registry "$here/data/registry.ndjson" "$here/data/directory.ndjson"
+  process --from log --job user_management "$here/data/gear.log"
+} > events.ndjson
+
+# 2. Every error, in seed 000's ten columns, written atomically; the `export` record goes on.
+export-csv --type error -o errors.csv < events.ndjson > export.ndjson
+
+# 3. One summary of the run, naming the CSV it saw.
+cat events.ndjson export.ndjson | analyze > summary.json
+
+# 4. One message to support staff; with no --via it lands in ./outbox (never fails the job).
+notify --to support@example.org \
+  --location "$out/errors.csv" \
+  --instructions "Open the CSV in a spreadsheet; each row says the action needed." \
+  < summary.json > notification.json
+
+echo "pipeline: $(grep -c '' events.ndjson) events, $(($(grep -c '' errors.csv) - 1)) error rows in $out/errors.csv" >&2
+echo "pipeline: summary in $out/summary.json; message: $(ls -1 outbox/*.eml 2>/dev/null | tail -n 1)" >&2
