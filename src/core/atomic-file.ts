@@ -115,7 +115,6 @@ export async function openAtomic(path: string): Promise<AtomicFile> {
     return next;
   };
 
-
   return {
     path,
     tempPath,
