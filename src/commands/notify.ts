@@ -1,0 +1,389 @@
+// notify: summaries (or events, summarized here) in, one message per summary delivered, one
+// `notification` record per message out. Mail trouble never fails the job unless --strict.
+import { hostname } from 'node:os';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
+import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
+import { isEvent, type JsonObject } from '../core/event.js';
+import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../core/errors.js';
+import { parseDuration } from '../core/duration.js';
+import { createSummaryBuilder } from '../core/summary.js';
+import type { Predicate } from '../core/filters.js';
+import {
+  checkSubjectTemplate,
+  DEFAULT_MAX_SUMMARIES,
+  DEFAULT_SUBJECT,
+  fingerprint,
+  isAddress,
+  jobOf,
+  newMessageId,
+  redactDeep,
+  renderMessage,
+  toExportRef,
+  type ExportRef,
+} from '../core/message.js';
+import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../core/delivery.js';
+import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../transports/index.js';
+import type { OutgoingAttachment } from '../transports/types.js';
+
+export const DEFAULT_TIMEOUT = '30s';
+export const DEFAULT_REPEAT_INTERVAL = '4h';
+/** Larger files are named in the body but not attached (mail servers reject them anyway). */
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+
+export interface NotifyLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  debug(msg: string): void;
+}
+
+export interface NotifyOptions {
+  transport: Transport;
+  to?: string[];
+  from?: string;
+  subject?: string;
+  location?: string | null;
+  instructions?: string | null;
+  attach?: string[];
+  attachExports?: boolean;
+  always?: boolean;
+  dryRun?: boolean;
+  timeoutMs?: number;
+  statePath?: string | null;
+  repeatIntervalMs?: number;
+  maxSummaries?: number;
+  job?: string | null;
+  filter?: Predicate | null;
+  /** The clock of --state decisions (NOTIFY_NOW in tests). */
+  now?: () => number;
+  retry?: Partial<RetryPolicy>;
+  log?: NotifyLog;
+  /** Where --dry-run prints the message (stderr in the CLI). */
+  print?: (text: string) => void;
+  /** Said once, before the first delivery (the CLI: "using the default outbox"). */
+  beforeFirstDelivery?: () => void;
+}
+
+export interface NotificationRecord extends JsonObject {
+  kind: 'notification';
+  status: 'sent' | 'skipped' | 'failed';
+  reason: string | null;
+  transport: string;
+  recipients: string[];
+  subject: string;
+  message_id: string | null;
+  attempts: number;
+  fingerprint: string;
+  job: string;
+  error_count: number;
+  path: string | null;
+}
+
+const quietLog: NotifyLog = { info() {}, warn() {}, error() {}, debug() {} };
+
+export function defaultFrom(): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '') || 'localhost';
+  return `batch-events@${host}`;
+}
+
+/** The pure core: consumes summaries, events and export records; passes other kinds through; delivers at the end. */
+export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number } {
+  const summaries: JsonObject[] = [];
+  const looseExports: ExportRef[] = [];
+  const builder = createSummaryBuilder({ job: opts.job ?? null, maxSummaries: Math.max(opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES, DEFAULT_MAX_SUMMARIES) });
+  const filter = opts.filter ?? null;
+  const stage = {
+    failed: 0,
+    push(item: { value: JsonObject }, emit: Emit) {
+      const rec = item.value;
+      if (rec.kind === 'summary') summaries.push(rec);
+      else if (rec.kind === 'export') {
+        const ref = toExportRef(rec);
+        if (ref) looseExports.push(ref);
+        builder.addExport(rec);
+      } else if (isEvent(rec)) {
+        if (filter === null || filter(rec)) builder.add(rec);
+        else builder.addFiltered();
+      } else emit(rec);
+    },
+    async end(emit: Emit) {
+      const list = summaries.length ? summaries : [builder.build() as unknown as JsonObject];
+      let announced = false;
+      for (const summary of list) {
+        const rec = await notifyOne(summary, looseExports, opts, () => {
+          if (!announced) opts.beforeFirstDelivery?.();
+          announced = true;
+        });
+        if (rec.status === 'failed') stage.failed++;
+        emit(rec);
+      }
+    },
+  };
+  return stage;
+}
+
+function checkAttachment(path: string, log: NotifyLog): OutgoingAttachment | null {
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) {
+      log.warn(`${path}: not a file, not attached`);
+      return null;
+    }
+    if (st.size > MAX_ATTACHMENT_BYTES) {
+      log.warn(`${path}: ${st.size} bytes is over the ${MAX_ATTACHMENT_BYTES}-byte attachment limit, named but not attached`);
+      return null;
+    }
+    return { filename: basename(path), path: resolve(path) };
+  } catch {
+    log.warn(`${path}: no such file, not attached`);
+    return null;
+  }
+}
+
+function dryRunText(from: string, to: string[], subject: string, attachments: OutgoingAttachment[], text: string, transport: Transport): string {
+  const head = [
+    `--- notify --dry-run (would send via ${transport.display}) ---`,
+    `From: ${from}`,
+    `To: ${to.join(', ') || '(none)'}`,
+    `Subject: ${subject}`,
+    ...(attachments.length ? [`Attachments: ${attachments.map((a) => a.filename).join(', ')}`] : []),
+    '',
+  ];
+  return head.join('\n') + '\n' + text + '--- end ---\n';
+}
+
+async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: NotifyOptions, announce: () => void): Promise<NotificationRecord> {
+  const log = opts.log ?? quietLog;
+  const transport = opts.transport;
+  const to = opts.to ?? [];
+  const from = opts.from ?? defaultFrom();
+  const job = jobOf(summary, opts.job);
+  const fp = fingerprint(summary, job);
+  const errorCount = typeof summary.error_count === 'number' ? summary.error_count : 0;
+
+  const attachments: OutgoingAttachment[] = [];
+  const rendered0 = renderMessage(summary, { exports: looseExports, job: opts.job });
+  const wanted = [...(opts.attach ?? []), ...(opts.attachExports ? rendered0.exports.map((e) => e.path) : [])];
+  const seen = new Set<string>();
+  for (const p of wanted) {
+    if (seen.has(resolve(p))) continue;
+    seen.add(resolve(p));
+    const a = errorCount > 0 || opts.always ? checkAttachment(p, log) : null;
+    if (a) attachments.push(a);
+  }
+  const msg = renderMessage(summary, {
+    subject: opts.subject ?? DEFAULT_SUBJECT,
+    location: opts.location ?? null,
+    instructions: opts.instructions ?? null,
+    maxSummaries: opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES,
+    exports: looseExports,
+    attached: attachments.map((a) => a.filename),
+    job: opts.job,
+  });
+  const record: NotificationRecord = {
+    kind: 'notification',
+    status: 'skipped',
+    reason: null,
+    transport: transport.name,
+    recipients: to,
+    subject: msg.subject,
+    message_id: null,
+    attempts: 0,
+    fingerprint: fp,
+    job,
+    error_count: errorCount,
+    path: null,
+  };
+  const skip = (reason: string): NotificationRecord => ({ ...record, status: 'skipped', reason });
+
+  if (errorCount === 0 && !opts.always) {
+    log.info(`${job}: no errors, nothing to send`);
+    return skip('no errors');
+  }
+  if (transport.needsRecipients && to.length === 0) {
+    log.warn(`${job}: no recipients (--to or NOTIFY_TO), message not sent`);
+    return skip('no recipients');
+  }
+
+  const nowMs = () => (opts.now ?? Date.now)();
+  const intervalMs = opts.repeatIntervalMs ?? parseDuration(DEFAULT_REPEAT_INTERVAL)!;
+  const timeoutMs = opts.timeoutMs ?? parseDuration(DEFAULT_TIMEOUT)!;
+  // Held from the repeat check to the state update, so a second notify decides after this one.
+  const lock = opts.statePath && !opts.dryRun ? await lockState(opts.statePath, timeoutMs + 10_000, timeoutMs + 5_000) : null;
+  if (opts.statePath && !opts.dryRun && !lock) log.warn(`${opts.statePath}: locked by another notify for too long; deciding without the lock`);
+  try {
+    if (opts.statePath) {
+      const prior = recentSend(readState(opts.statePath), fp, intervalMs, nowMs());
+      if (prior) {
+        log.info(`${job}: the same errors were sent at ${prior.sent_at}, within --repeat-interval; not sent again`);
+        return skip(`repeat: the same errors were sent at ${prior.sent_at}`);
+      }
+    }
+    if (opts.dryRun) {
+      (opts.print ?? (() => {}))(dryRunText(from, to, msg.subject, attachments, msg.text, transport));
+      return skip('dry run');
+    }
+
+    announce();
+    const outgoing = {
+      from,
+      to,
+      subject: msg.subject,
+      text: msg.text,
+      headers: msg.headers,
+      messageId: newMessageId(from),
+      attachments,
+      summary: redactDeep(summary) as JsonObject,
+      job,
+      errorCount,
+      fingerprint: fp,
+    };
+    log.debug(`delivering via ${transport.display} to ${to.join(', ') || '(no recipients)'}, budget ${timeoutMs} ms`);
+    const result = await withRetry((ctx) => transport.send(outgoing, ctx), {
+      timeoutMs,
+      onRetry: ({ attempt, delayMs, error }) =>
+        log.debug(`attempt ${attempt} failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); retrying in ${delayMs} ms`),
+      ...opts.retry,
+    });
+    if (!result.ok) {
+      log.error(`${job}: delivery via ${transport.display} failed: ${result.reason}`);
+      return { ...record, status: 'failed', reason: result.reason, attempts: result.attempts };
+    }
+    const sent: NotificationRecord = {
+      ...record,
+      status: 'sent',
+      message_id: result.value.messageId,
+      attempts: result.attempts,
+      path: result.value.path ?? null,
+    };
+    log.info(`${job}: sent via ${transport.display}${to.length ? ` to ${to.join(', ')}` : ''}${sent.path ? ` (${sent.path})` : ''}`);
+    if (opts.statePath) {
+      try {
+        // Re-read under the lock: another notify may have recorded its own send meanwhile.
+        const state = recordSend(readState(opts.statePath), fp, { sent_at: new Date(nowMs()).toISOString(), job, subject: msg.subject, transport: transport.name }, nowMs(), Math.max(intervalMs, 86_400_000));
+        writeStateAtomic(opts.statePath, state);
+      } catch (err) {
+        log.warn(`${opts.statePath}: could not record the send (${(err as Error).message}); the next run may send it again`);
+      }
+    }
+    return sent;
+  } finally {
+    lock?.release();
+  }
+}
+
+/** Library form: records in, pass-through records and `notification` records out. */
+export function notifyRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: NotifyOptions) {
+  return runStageOver(createNotifyStage(opts), source);
+}
+
+function durationOption(flag: string, raw: string | undefined, fallback: string): number {
+  const text = raw ?? fallback;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) throw invalidOption(flag, 'must be a duration such as 30s, 5m or 4h', text);
+  return ms;
+}
+
+function splitList(values: string[]): string[] {
+  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+}
+
+/** NOTIFY_NOW (ISO time or epoch ms) fixes the clock of --state decisions, for tests and replays. */
+function clockFromEnv(): (() => number) | undefined {
+  const raw = process.env.NOTIFY_NOW;
+  if (!raw) return undefined;
+  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  if (!Number.isFinite(ms)) throw new UsageError(`invalid NOTIFY_NOW: must be an ISO time or epoch milliseconds, got ${JSON.stringify(raw)}`);
+  return () => ms;
+}
+
+export default defineCommand({
+  meta: {
+    name: 'notify',
+    description: 'Send one message per summary (events are summarized first): SMTP, sendmail, webhook or an outbox folder',
+  },
+  args: {
+    ...filesArg,
+    to: { type: 'string', valueHint: 'ADDR', description: 'Recipient (repeatable, or a comma list; default: NOTIFY_TO)' },
+    from: { type: 'string', valueHint: 'ADDR', description: 'Sender (default: NOTIFY_FROM, else batch-events@HOSTNAME)' },
+    subject: { type: 'string', valueHint: 'TEMPLATE', default: DEFAULT_SUBJECT, description: 'Subject; may use {job} {error_count} {success_count} {total_events} {affected_user_count} {group} {date}' },
+    via: { type: 'string', valueHint: 'URL', description: `smtp://[USER:PASS@]HOST[:PORT], smtps://…, sendmail[:PATH], http(s)://… (webhook), file:DIR (default: NOTIFY_VIA, else file:${DEFAULT_OUTBOX} or file:$NOTIFY_OUTBOX)` },
+    job: { type: 'string', valueHint: 'NAME', description: 'Job name in the message (default: the summary\'s job)' },
+    location: { type: 'string', valueHint: 'TEXT', description: 'Where the CSV file is (a path, a URL, a project in a data platform)' },
+    instructions: { type: 'string', valueHint: 'TEXT', description: 'How to get the CSV file' },
+    attach: { type: 'string', valueHint: 'PATH', description: 'Attach a file (repeatable; files over 10 MiB are named, not attached)' },
+    'attach-exports': { type: 'boolean', description: 'Attach the CSV files named by the export records' },
+    always: { type: 'boolean', description: 'Send even when there are no errors' },
+    'dry-run': { type: 'boolean', description: 'Print the message on stderr and send nothing' },
+    strict: { type: 'boolean', description: 'Exit 1 when a delivery fails (default: log it and exit 0)' },
+    timeout: { type: 'string', valueHint: 'DURATION', default: DEFAULT_TIMEOUT, description: 'Time for all attempts of one message, retries included' },
+    state: { type: 'string', valueHint: 'FILE', description: 'Remember what was sent, so the same errors are not sent again within --repeat-interval' },
+    'repeat-interval': { type: 'string', valueHint: 'DURATION', description: `With --state: how long the same errors stay quiet (default ${DEFAULT_REPEAT_INTERVAL})` },
+    'max-summaries': { type: 'string', valueHint: 'N', default: String(DEFAULT_MAX_SUMMARIES), description: 'One-line error summaries listed in the body' },
+    'sendmail-path': { type: 'string', valueHint: 'PATH', description: 'The sendmail program for --via sendmail (default /usr/sbin/sendmail)' },
+    'tls-ca': { type: 'string', valueHint: 'FILE', description: 'Trust this CA certificate (PEM) for SMTP TLS, e.g. a self-signed server' },
+    'insecure-tls': { type: 'boolean', description: 'Accept any SMTP TLS certificate (tests only)' },
+    ...filterArgs,
+    ...commonArgs,
+  },
+  async run(ctx) {
+    const args = ctx.args;
+    const to = splitList(ctx.list('to').length ? ctx.list('to') : process.env.NOTIFY_TO ? [process.env.NOTIFY_TO] : []);
+    for (const a of to) if (!isAddress(a)) throw invalidOption('to', 'must be an email address', a);
+    const from = (args.from as string | undefined) ?? process.env.NOTIFY_FROM ?? defaultFrom();
+    if (!isAddress(from)) throw invalidOption('from', 'must be an email address (or Name <address>)', from);
+    const subject = args.subject as string;
+    checkSubjectTemplate(subject);
+    const timeoutMs = durationOption('timeout', args.timeout as string | undefined, DEFAULT_TIMEOUT);
+    const statePath = (args.state as string | undefined) ?? null;
+    if (args['repeat-interval'] !== undefined && !statePath) throw invalidOption('repeat-interval', 'needs --state FILE to remember what was sent');
+    const repeatIntervalMs = durationOption('repeat-interval', args['repeat-interval'] as string | undefined, DEFAULT_REPEAT_INTERVAL);
+    const maxSummaries = ctx.int('max-summaries') ?? DEFAULT_MAX_SUMMARIES;
+    const now = clockFromEnv();
+
+    const configured = (args.via as string | undefined) ?? process.env.NOTIFY_VIA;
+    const via = configured ?? `file:${process.env.NOTIFY_OUTBOX || DEFAULT_OUTBOX}`;
+    const transport = createTransportFor(via, {
+      sendmailPath: args['sendmail-path'] as string | undefined,
+      tlsCa: args['tls-ca'] as string | undefined,
+      insecureTls: args['insecure-tls'] === true,
+      user: process.env.NOTIFY_SMTP_USER || undefined,
+      password: process.env.NOTIFY_SMTP_PASSWORD || undefined,
+    });
+    ctx.log.debug(`transport: ${transport.display}${configured ? '' : ' (the default)'}`);
+
+    const stage = createNotifyStage({
+      transport,
+      to,
+      from,
+      subject,
+      location: (args.location as string | undefined) ?? null,
+      instructions: (args.instructions as string | undefined) ?? null,
+      attach: ctx.list('attach'),
+      attachExports: args['attach-exports'] === true,
+      always: args.always === true,
+      dryRun: args['dry-run'] === true,
+      timeoutMs,
+      statePath,
+      repeatIntervalMs,
+      maxSummaries,
+      job: (args.job as string | undefined) ?? null,
+      filter: ctx.filter,
+      now,
+      log: {
+        info: (m) => ctx.log.info(m),
+        warn: (m) => ctx.log.warn(m),
+        error: (m) => ctx.log.error(m),
+        debug: (m) => ctx.log.debug(m),
+      },
+      print: (text) => process.stderr.write(text),
+      beforeFirstDelivery: configured
+        ? undefined
+        : () => ctx.log.info(`no --via or NOTIFY_VIA given: writing to the outbox folder ${via.slice('file:'.length)} (the default)`),
+    });
+    await runStage(ctx, stage);
+    return stage.failed > 0 && args.strict === true ? EXIT_FAILURE : EXIT_OK;
+  },
+});

@@ -1,0 +1,46 @@
+// What every notify transport takes and gives back, so the delivery policy (retries, deadline)
+// stays in one place and each transport only knows how to hand one message over once.
+import type { JsonObject } from '../core/event.js';
+
+export type TransportName = 'smtp' | 'smtps' | 'sendmail' | 'webhook' | 'file';
+
+export interface OutgoingAttachment {
+  filename: string;
+  path: string;
+}
+
+export interface OutgoingMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  headers: Record<string, string>;
+  messageId: string;
+  attachments: OutgoingAttachment[];
+  /** The (redacted) summary, for transports that carry structured data (webhook). */
+  summary: JsonObject;
+  job: string;
+  errorCount: number;
+  fingerprint: string;
+}
+
+export interface SendContext {
+  signal: AbortSignal;
+  /** Ms left in the delivery budget; a transport sets its own socket timeouts from it. */
+  remainingMs: number;
+}
+
+export interface SendResult {
+  messageId: string | null;
+  /** The outbox file, for file:DIR. */
+  path?: string | null;
+}
+
+export interface Transport {
+  name: TransportName;
+  /** Email transports need recipients; a webhook or an outbox folder does not. */
+  needsRecipients: boolean;
+  /** For logs: never contains a password (`smtp://user:***@host:25`). */
+  display: string;
+  send(msg: OutgoingMessage, ctx: SendContext): Promise<SendResult>;
+}
