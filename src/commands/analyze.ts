@@ -1,0 +1,290 @@
+// analyze: events in, the run's summary out (one per group with --by), or partial states
+// (--partial) that --merge combines into exactly the summary of one pass over all the input.
+import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
+import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
+import { DataError, EXIT_ERRORS_PRESENT, invalidOption } from '../core/errors.js';
+import {
+  groupValue,
+  stableStringify,
+  SummaryState,
+  DEFAULT_MAX_ERRORS_PER_USER,
+  DEFAULT_MAX_SUMMARIES,
+  DEFAULT_MAX_USERS,
+  type GroupBy,
+  type Summary,
+  type SummaryLimits,
+  type SummaryPartial,
+} from '../core/summary.js';
+import { InvalidPartial, isMergeable, readPartial } from '../core/summary-partial.js';
+import { renderSummaryTable } from '../core/table.js';
+import type { JsonObject } from '../core/event.js';
+import type { Item } from '../core/ndjson-reader.js';
+import type { Predicate } from '../core/filters.js';
+
+export type AnalyzeMode = 'summary' | 'partial' | 'merge';
+
+export interface AnalyzeOptions {
+  mode?: AnalyzeMode;
+  by?: GroupBy | null;
+  job?: string | null;
+  /** Caps; in --merge, an unset cap is taken from the partials. */
+  maxUsers?: number;
+  maxSummaries?: number;
+  maxErrorsPerUser?: number;
+  /** generated_at of every summary (default: the time the stage ends). */
+  now?: string;
+  filter?: Predicate | null;
+  /** Bad input lines so far (the CLI's policy count), read when the summary is built. */
+  badLines?: () => number;
+  /** A record that is neither an event nor a known kind; the CLI reports it as a bad line. */
+  onInvalid?: (item: Item, reason: string) => void;
+  onWarning?: (text: string) => void;
+}
+
+export interface AnalyzeStage extends Stage {
+  /** Error events seen so far (for --fail-on-errors). */
+  readonly errorCount: number;
+}
+
+const NULL_GROUP = '\u0000none';
+
+/** The pure core: records in; pass-through records, then summaries (or partials) out. */
+export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
+  const mode = opts.mode ?? 'summary';
+  const filter = opts.filter ?? null;
+  let by: GroupBy | null = opts.by ?? null;
+  let byFixed = opts.by != null || mode !== 'merge';
+  let limits: SummaryLimits | null =
+    mode !== 'merge' || opts.maxUsers !== undefined || opts.maxSummaries !== undefined || opts.maxErrorsPerUser !== undefined
+      ? {
+          max_users: opts.maxUsers ?? DEFAULT_MAX_USERS,
+          max_summaries: opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES,
+          max_errors_per_user: opts.maxErrorsPerUser ?? DEFAULT_MAX_ERRORS_PER_USER,
+        }
+      : null;
+  const warned = new Set<string>();
+  const warn = (text: string) => {
+    if (warned.has(text)) return;
+    warned.add(text);
+    opts.onWarning?.(text);
+  };
+
+  // Ungrouped: one state holds everything. Grouped: one state per group value, and the run-wide
+  // input accounting and exports kept in `root` (a group counts only its own events).
+  let root: SummaryState | null = null;
+  const groups = new Map<string, SummaryState>();
+  let errorCount = 0;
+  // --merge: every export record (direct, or carried in a partial) is passed on once and shared.
+  const mergedExports = new Map<string, JsonObject>();
+  const mergeExport = (rec: JsonObject, emit: Emit) => {
+    const key = stableStringify(rec);
+    if (mergedExports.has(key)) return;
+    mergedExports.set(key, rec);
+    emit(rec);
+  };
+
+  const effectiveLimits = (): SummaryLimits => {
+    if (limits === null) limits = { max_users: DEFAULT_MAX_USERS, max_summaries: DEFAULT_MAX_SUMMARIES, max_errors_per_user: DEFAULT_MAX_ERRORS_PER_USER };
+    return limits;
+  };
+  const newState = (group: SummaryState['group']) => {
+    const l = effectiveLimits();
+    return new SummaryState({
+      job: opts.job ?? null,
+      maxUsers: l.max_users,
+      maxSummaries: l.max_summaries,
+      maxErrorsPerUser: l.max_errors_per_user,
+      group,
+    });
+  };
+  const rootState = () => (root ??= newState(null));
+  const groupState = (value: string | null): SummaryState => {
+    const key = value ?? NULL_GROUP;
+    let s = groups.get(key);
+    if (s === undefined) {
+      s = newState({ by: by!, value });
+      groups.set(key, s);
+    }
+    return s;
+  };
+
+  const mergeRecord = (item: Item, emit: Emit) => {
+    let p: SummaryPartial & { limitsGiven: boolean };
+    try {
+      p = readPartial(item.value);
+    } catch (err) {
+      if (!(err instanceof InvalidPartial)) throw err;
+      throw new DataError(`cannot merge this ${String(item.value.kind)} record: ${err.message}`, item.file, item.line);
+    }
+    const pBy = p.group?.by ?? null;
+    if (!byFixed) {
+      by = pBy;
+      byFixed = true;
+    } else if (pBy !== by) {
+      throw new DataError(
+        `cannot merge a ${pBy ? `--by ${pBy}` : 'ungrouped'} partial into a ${by ? `--by ${by}` : 'ungrouped'} merge`,
+        item.file,
+        item.line,
+      );
+    }
+    if (p.limitsGiven) {
+      if (limits === null) limits = { ...p.limits };
+      else if (
+        p.limits.max_users !== limits.max_users ||
+        p.limits.max_summaries !== limits.max_summaries ||
+        p.limits.max_errors_per_user !== limits.max_errors_per_user
+      ) {
+        warn(
+          `partials were made with other caps (${JSON.stringify(p.limits)}) than this merge's (${JSON.stringify(limits)}); the capped lists may differ from one run`,
+        );
+      }
+    }
+    const state = by === null ? rootState() : groupState(p.group!.value);
+    errorCount += p.error_count;
+    for (const e of p.exports) mergeExport(e, emit);
+    state.mergePartial({ ...p, exports: [] });
+  };
+
+  const finish = (emit: Emit) => {
+    const now = opts.now ?? new Date().toISOString();
+    const bad = opts.badLines?.() ?? 0;
+    const out = (s: SummaryState) => {
+      const rec: Summary | SummaryPartial = mode === 'partial' ? s.partial() : s.build();
+      rec.generated_at = now;
+      emit(rec as unknown as JsonObject);
+    };
+    if (by === null) {
+      const s = rootState();
+      s.input.bad_lines += bad;
+      for (const e of mergedExports.values()) s.addExport(e);
+      out(s);
+      return;
+    }
+    const exports = [...(root?.exports ?? []), ...mergedExports.values()];
+    const keys = [...groups.keys()].sort((a, b) => (a === NULL_GROUP ? 1 : b === NULL_GROUP ? -1 : a < b ? -1 : a > b ? 1 : 0));
+    for (const k of keys) {
+      const s = groups.get(k)!;
+      for (const e of exports) s.addExport(e);
+      out(s);
+    }
+  };
+
+  return {
+    get errorCount() {
+      return errorCount;
+    },
+    push(item, emit) {
+      const rec = item.value;
+      const kind = rec.kind;
+      if (kind !== undefined && kind !== 'event') {
+        if (mode === 'merge') {
+          if (isMergeable(rec)) return mergeRecord(item, emit);
+          // Already counted by the partial that passed it on; an export is passed on once.
+          if (kind === 'export') mergeExport(rec, emit);
+          else emit(rec);
+          return;
+        }
+        const s = rootState();
+        if (kind === 'export' && mode === 'partial') {
+          // Carried inside the partial instead: --merge passes it on, so it arrives once.
+          s.addPassThrough(rec);
+          return;
+        }
+        s.addPassThrough(rec);
+        emit(rec);
+        return;
+      }
+      const type = rec.event_type;
+      if (type !== 'error' && type !== 'success') {
+        const reason = `not an event: event_type must be "error" or "success", got ${JSON.stringify(type ?? null)}`;
+        if (opts.onInvalid) opts.onInvalid(item, reason);
+        else throw new DataError(reason, item.file, item.line);
+        return;
+      }
+      if (by === null) {
+        if (mode === 'merge') byFixed = true;
+        const s = rootState();
+        if (filter !== null && !filter(rec)) {
+          s.addFiltered();
+          return;
+        }
+        if (type === 'error') errorCount++;
+        s.add(rec);
+        return;
+      }
+      const s = groupState(groupValue(by, rec));
+      if (filter !== null && !filter(rec)) {
+        s.addFiltered();
+        return;
+      }
+      if (type === 'error') errorCount++;
+      s.add(rec);
+    },
+    end(emit) {
+      finish(emit);
+    },
+  };
+}
+
+/** Library form: records in; pass-through records and the summaries out. */
+export function analyzeRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: AnalyzeOptions = {}) {
+  return runStageOver(createAnalyzeStage(opts), source);
+}
+
+function parseBy(v: string | undefined): GroupBy | null {
+  if (v === undefined) return null;
+  if (v === 'user' || v === 'category' || v === 'center') return v;
+  throw invalidOption('by', 'must be one of user, category, center', v);
+}
+
+export default defineCommand({
+  meta: { name: 'analyze', description: 'Summarize events: counts by category, affected users, per-user batches (NDJSON in, summary records out)' },
+  args: {
+    ...filesArg,
+    by: { type: 'enum', options: ['user', 'category', 'center'], valueHint: 'user|category|center', description: 'One summary per group instead of one in all' },
+    partial: { type: 'boolean', description: 'Write mergeable partial states (kind summary_partial) for --merge' },
+    merge: { type: 'boolean', description: 'Combine partial states (and uncapped summaries) into the summary one run would give' },
+    'fail-on-errors': { type: 'boolean', description: 'Exit 3 after writing the summary when any error event is present' },
+    format: { type: 'enum', options: ['json', 'table'], valueHint: 'json|table', description: 'Output format (default: table when stdout is a terminal, json otherwise)' },
+    job: { type: 'string', valueHint: 'NAME', description: "Job name (default: the events' source.job)" },
+    'max-users': { type: 'string', valueHint: 'N', description: `Users listed in affected_users and user_batches (default ${DEFAULT_MAX_USERS}; counts stay exact)` },
+    'max-summaries': { type: 'string', valueHint: 'N', description: `One-line summaries listed (default ${DEFAULT_MAX_SUMMARIES}; counts stay exact)` },
+    'max-errors-per-user': { type: 'string', valueHint: 'N', description: `Errors listed in each user batch (default ${DEFAULT_MAX_ERRORS_PER_USER})` },
+    ...filterArgs,
+    ...commonArgs,
+  },
+  async run(ctx) {
+    if (ctx.args.partial && ctx.args.merge) throw invalidOption('partial', 'cannot be combined with --merge (run analyze --partial | analyze --merge)');
+    const mode: AnalyzeMode = ctx.args.merge ? 'merge' : ctx.args.partial ? 'partial' : 'summary';
+    const format = (ctx.args.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
+    if (format === 'table' && mode === 'partial') throw invalidOption('format', 'must be json with --partial', format);
+    const table = format === 'table';
+    const summaries: Summary[] = [];
+    const stage = createAnalyzeStage({
+      mode,
+      by: parseBy(ctx.args.by as string | undefined),
+      job: (ctx.args.job as string | undefined) ?? null,
+      maxUsers: ctx.int('max-users'),
+      maxSummaries: ctx.int('max-summaries'),
+      maxErrorsPerUser: ctx.int('max-errors-per-user'),
+      filter: ctx.filter,
+      badLines: () => ctx.policy.count,
+      onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: JSON.stringify(item.value) }),
+      onWarning: (text) => ctx.log.warn(text),
+    });
+    // In table mode only the summaries are shown; other records are not printed.
+    const sink: Stage = table
+      ? {
+          push: (item) => stage.push(item, (rec) => void (rec.kind === 'summary' && summaries.push(rec as unknown as Summary))),
+          end: () => stage.end((rec) => void summaries.push(rec as unknown as Summary)),
+        }
+      : stage;
+    await runStage(ctx, sink);
+    if (table && !ctx.stop.stopped && !ctx.out.closed) {
+      await ctx.out.flush(true);
+      const text = summaries.map((s) => renderSummaryTable(s)).join('\n');
+      if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+    }
+    if (ctx.args['fail-on-errors'] && stage.errorCount > 0) return EXIT_ERRORS_PRESENT;
+  },
+});
