@@ -1,0 +1,429 @@
+// export-csv: events (or any records) in, CSV out on stdout or to files written atomically,
+// with seed 000's defaults and safe cells (formula neutralisation, redaction) unless told not to.
+import { stat } from 'node:fs/promises';
+import { basename, extname, resolve } from 'node:path';
+import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../core/cli.js';
+import { ChunkBuffer, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type CsvFormat } from '../core/csv-encoder.js';
+import { Spill, type SpillOptions } from '../core/csv-spill.js';
+import { EVENT_COLUMNS } from '../core/flatten.js';
+import { isEvent, isPlainObject, type JsonObject } from '../core/event.js';
+import { getPath } from '../core/filters.js';
+import { invalidOption, UsageError } from '../core/errors.js';
+import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
+import { backupFile } from '../core/backup.js';
+
+/** Where encoded bytes go; the chunk may be reused once the promise resolves. */
+export interface ByteSink {
+  write(chunk: Buffer): Promise<void>;
+}
+
+export interface ExportOptions {
+  /** Select and order columns; undefined: seed 000's for events, else every key seen. */
+  columns?: string[];
+  exclude?: string[];
+  /** Header renames, old → new. */
+  rename?: Map<string, string>;
+  format?: CsvFormat;
+  header?: boolean;
+  bom?: boolean;
+  policy?: CellPolicy;
+  spill?: SpillOptions;
+}
+
+const SAFE_DEFAULT_POLICY: CellPolicy = { escapeFormulas: true, redact: true };
+
+/** Records that are not data for a CSV (other stages' audit records) pass through instead. */
+const PASS_KINDS = new Set(['summary', 'export', 'notification']);
+export function isPassThroughKind(rec: JsonObject): boolean {
+  return typeof rec.kind === 'string' && PASS_KINDS.has(rec.kind);
+}
+
+/**
+ * Chooses the columns at the first data record: --columns as given, seed 000's ten for
+ * events, otherwise every leaf path in first-seen order (header written at the end).
+ */
+export function createRowBuilder(first: JsonObject | null, opts: ExportOptions): RowBuilder {
+  const policy = opts.policy ?? SAFE_DEFAULT_POLICY;
+  if (opts.columns) return new RowBuilder(policy, opts.columns, opts.exclude);
+  if (first === null || isEvent(first)) return new RowBuilder(policy, EVENT_COLUMNS, opts.exclude);
+  return new RowBuilder(policy, undefined, opts.exclude);
+}
+
+/**
+ * One CSV output. With a fixed column list rows stream straight to the sink after the
+ * header; with discovered columns they go to a Spill and are replayed after the header.
+ */
+export class CsvOutput {
+  rows = 0;
+  bytes = 0;
+  private readonly chunk = new ChunkBuffer();
+  private readonly encodeRow: (cells: readonly string[]) => string;
+  private readonly spill: Spill | null;
+  private readonly parts: Array<{ buf: Buffer; ncols: number }> = [];
+  private segCols = -1;
+  private headerDone = false;
+  private pending: Promise<void> = Promise.resolve();
+  private sink: ByteSink | null = null;
+
+  constructor(
+    private readonly builder: RowBuilder,
+    private readonly opts: ExportOptions,
+    private readonly openSink: () => Promise<ByteSink>,
+  ) {
+    this.encodeRow = makeRowEncoder(opts.format ?? DEFAULT_FORMAT);
+    this.spill = builder.fixed ? null : new Spill(opts.spill);
+  }
+
+  /** Header names after --rename. */
+  headerNames(): string[] {
+    const cols = this.builder.columns.length || this.builder.fixed ? this.builder.columns : [...EVENT_COLUMNS];
+    const rn = this.opts.rename;
+    return rn ? cols.map((c) => rn.get(c) ?? c) : cols;
+  }
+
+  private headerText(): string {
+    let text = this.opts.bom ? '\uFEFF' : '';
+    if (this.opts.header !== false) text += this.encodeRow(this.headerNames());
+    return text;
+  }
+
+  /** Adds one row (cells as built by the RowBuilder, already safe). */
+  add(cells: readonly string[]): void {
+    if (this.spill) {
+      if (cells.length !== this.segCols) {
+        if (this.chunk.length) this.parts.push({ buf: Buffer.from(this.chunk.take()), ncols: this.segCols });
+        this.segCols = cells.length;
+      }
+    } else if (!this.headerDone) {
+      this.headerDone = true;
+      this.chunk.append(this.headerText());
+    }
+    this.chunk.append(this.encodeRow(cells));
+    this.rows++;
+  }
+
+  /** Per input batch: hands the encoded rows on, waiting for the previous write (back-pressure). */
+  async flush(): Promise<void> {
+    if (this.spill) {
+      if (this.chunk.length) this.parts.push({ buf: Buffer.from(this.chunk.take()), ncols: this.segCols });
+      for (const p of this.parts.splice(0)) await this.spill.add(p.buf, p.ncols);
+      return;
+    }
+    if (!this.chunk.length) return;
+    await this.pending;
+    this.sink ??= await this.openSink();
+    const buf = this.chunk.take();
+    this.bytes += buf.length;
+    this.pending = this.sink.write(buf);
+  }
+
+  /** Writes what is left (the header and spilled rows when columns were discovered). */
+  async finish(): Promise<void> {
+    if (!this.spill) {
+      if (!this.headerDone) {
+        this.headerDone = true;
+        this.chunk.append(this.headerText());
+      }
+      await this.flush();
+      this.sink ??= await this.openSink();
+      await this.pending;
+      return;
+    }
+    await this.flush();
+    const sink = await this.openSink();
+    const head = Buffer.from(this.headerText(), 'utf8');
+    if (head.length) await sink.write(head);
+    this.bytes += head.length;
+    const fmt = this.opts.format ?? DEFAULT_FORMAT;
+    try {
+      for await (const piece of this.spill.replay(this.builder.columns.length, fmt.delimiter, fmt.quote, fmt.eol)) {
+        this.bytes += piece.length;
+        await sink.write(piece);
+      }
+    } finally {
+      await this.spill.dispose();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.spill?.dispose();
+  }
+}
+
+/** stdout as a sink: resolves when the chunk was handed to the kernel (or the reader left). */
+export function streamSink(stream: NodeJS.WritableStream): ByteSink {
+  return {
+    write: (chunk) =>
+      new Promise((res) => {
+        if ((stream as { destroyed?: boolean }).destroyed) return res();
+        stream.write(chunk, () => res());
+      }),
+  };
+}
+
+/** An atomic file as a sink; chunks are copied because the file coalesces small writes. */
+function atomicSink(file: AtomicFile): ByteSink {
+  return { write: (chunk) => file.write(Buffer.from(chunk)) };
+}
+
+/** Library form: records in, the whole CSV text out (for small inputs and tests). */
+export async function toCsv(records: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: ExportOptions = {}): Promise<string> {
+  const chunks: Buffer[] = [];
+  const sink: ByteSink = { write: async (c) => void chunks.push(Buffer.from(c)) };
+  let out: CsvOutput | null = null;
+  let builder: RowBuilder | null = null;
+  for await (const rec of records as AsyncIterable<JsonObject>) {
+    if (!builder) {
+      builder = createRowBuilder(rec, opts);
+      out = new CsvOutput(builder, opts, async () => sink);
+    }
+    out!.add(builder.build(rec));
+    await out!.flush();
+  }
+  if (!out) out = new CsvOutput(createRowBuilder(null, opts), opts, async () => sink);
+  await out.finish();
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// ---- file names -------------------------------------------------------------------------
+
+/** A value made safe as one file-name component: no separators, no '..', no control characters. */
+export function safeFileComponent(value: string): string {
+  let s = value.replace(/[\/\\\u0000-\u001f\u007f<>:"|?*]/g, '_').trim();
+  s = s.replace(/\.\.+/g, '_');
+  if (s.startsWith('.')) s = '_' + s.slice(1);
+  if (s.length > 120) s = s.slice(0, 120);
+  return s === '' ? 'unknown' : s;
+}
+
+function sourceName(rec: JsonObject): unknown {
+  const file = isPlainObject(rec.source) ? rec.source.file : undefined;
+  if (typeof file !== 'string' || file === '') return undefined;
+  const base = basename(file.replace(/\\/g, '/'));
+  return base.slice(0, base.length - extname(base).length) || base;
+}
+
+const PLACEHOLDER = /\{([A-Za-z_][\w.]*)\}/g;
+
+/** Compiles an -o template; null when it has no placeholders. */
+export function compileTemplate(template: string, splitBy?: string): ((rec: JsonObject) => string) | null {
+  const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
+  if (!names.length) {
+    if (splitBy) throw invalidOption('split-by', `needs -o with a {value} or {${splitBy}} placeholder`, template);
+    return null;
+  }
+  const getters = new Map<string, (rec: JsonObject) => unknown>();
+  for (const name of names) {
+    if (name === 'value' || name === splitBy) {
+      if (!splitBy) throw invalidOption('output', '{value} needs --split-by FIELD', template);
+      const field = splitBy;
+      getters.set(name, (r) => getPath(r, field));
+    } else if (name === 'category') getters.set(name, (r) => r.category);
+    else if (name === 'job') getters.set(name, (r) => (isPlainObject(r.source) ? r.source.job : undefined));
+    else if (name === 'source') getters.set(name, sourceName);
+    else throw invalidOption('output', `unknown placeholder {${name}} (use {category}, {job}, {source}${splitBy ? `, {value}, {${splitBy}}` : ''})`, template);
+  }
+  if (splitBy && !names.includes('value') && !names.includes(splitBy)) {
+    throw invalidOption('split-by', `needs -o with a {value} or {${splitBy}} placeholder`, template);
+  }
+  return (rec) =>
+    template.replace(PLACEHOLDER, (_, name: string) => {
+      const v = getters.get(name)!(rec);
+      return safeFileComponent(v === undefined || v === null ? 'unknown' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+    });
+}
+
+// ---- the command ------------------------------------------------------------------------
+
+function listOption(ctx: ToolContext, name: string): string[] | undefined {
+  const all = ctx.list(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  return all.length ? all : undefined;
+}
+
+function parseRename(values: string[]): Map<string, string> | undefined {
+  if (!values.length) return undefined;
+  const map = new Map<string, string>();
+  for (const v of values) {
+    for (const pair of v.split(',')) {
+      const m = /^\s*([^=]+?)\s*=\s*(.+?)\s*$/.exec(pair);
+      if (!m) throw invalidOption('rename', 'must be old=new', pair);
+      map.set(m[1]!, m[2]!);
+    }
+  }
+  return map;
+}
+
+function parseRedactKeys(values: string[]): RegExp[] {
+  return values.map((v) => {
+    try {
+      return new RegExp(v, 'i');
+    } catch (err) {
+      throw invalidOption('redact-key', `must be a regular expression (${(err as Error).message})`, v);
+    }
+  });
+}
+
+export function exportOptionsFrom(ctx: ToolContext): ExportOptions {
+  const a = ctx.args;
+  const excel = a.excel === true;
+  const format = validateFormat({
+    delimiter: parseCharOption('delimiter', a.delimiter as string),
+    quote: parseCharOption('quote', a.quote as string),
+    eol: a.crlf === true || excel ? '\r\n' : '\n',
+  });
+  return {
+    columns: listOption(ctx, 'columns'),
+    exclude: listOption(ctx, 'exclude'),
+    rename: parseRename(ctx.list('rename')),
+    format,
+    header: a.header !== false,
+    bom: a.bom === true || excel,
+    policy: {
+      escapeFormulas: a['escape-formulas'] !== false,
+      redact: a.redact !== false,
+      redactKeys: parseRedactKeys(ctx.list('redact-key')),
+    },
+  };
+}
+
+function filtersUsed(ctx: ToolContext): JsonObject {
+  const f: JsonObject = {};
+  for (const name of ['type', 'since', 'until'] as const) if (typeof ctx.args[name] === 'string') f[name] = ctx.args[name] as string;
+  if (ctx.list('category').length) f.category = ctx.list('category');
+  if (ctx.list('where').length) f.where = ctx.list('where');
+  return f;
+}
+
+interface FileTarget {
+  path: string;
+  output: CsvOutput;
+  file: AtomicFile | null;
+  startedAt: string;
+}
+
+export default defineCommand({
+  meta: { name: 'export-csv', description: 'Write events (or any records) as CSV: seed 000 columns by default, formula-safe and redacted; stdout or -o FILE (atomic)' },
+  args: {
+    ...filesArg,
+    output: { type: 'string', alias: 'o', valueHint: 'PATH', description: 'Write to PATH atomically and print one export record; may hold {category}, {job}, {source} ({value} with --split-by)' },
+    columns: { type: 'string', valueHint: 'A,B,C', description: 'Columns to write, in order (dotted paths reach nested fields; default: seed 000 for events, else every key seen)' },
+    exclude: { type: 'string', valueHint: 'A,B', description: 'Columns to leave out (a prefix leaves out its nested fields)' },
+    rename: { type: 'string', valueHint: 'OLD=NEW', description: 'Rename a column in the header (repeatable)' },
+    delimiter: { type: 'string', valueHint: 'CHAR', default: ',', description: 'Field delimiter, one character (\\t for tab)' },
+    quote: { type: 'string', valueHint: 'CHAR', default: '"', description: 'Quote character' },
+    header: { type: 'boolean', default: true, description: 'Write a header row (--no-header to leave it out)' },
+    bom: { type: 'boolean', description: 'Start with a UTF-8 byte order mark' },
+    crlf: { type: 'boolean', description: 'End rows with CRLF instead of LF' },
+    excel: { type: 'boolean', description: 'For spreadsheets: BOM + CRLF + formula neutralisation' },
+    'escape-formulas': { type: 'boolean', default: true, description: 'Prefix cells starting with = + - @ tab CR (not numbers) with \' (--no-escape-formulas to turn off)' },
+    redact: { type: 'boolean', default: true, description: 'Replace secrets with [REDACTED] (--no-redact to turn off)' },
+    'redact-key': { type: 'string', valueHint: 'REGEX', description: 'Also redact columns whose name matches REGEX (repeatable)' },
+    'split-by': { type: 'string', valueHint: 'FIELD', description: 'One file per value of FIELD; -o must hold {value} or {FIELD}' },
+    'allow-empty': { type: 'boolean', description: 'Let an export with no rows replace an existing non-empty file' },
+    backup: { type: 'string', valueHint: 'N', description: 'Keep the N newest copies of a file in backups/ beside it before replacing it' },
+    'pass-through': { type: 'boolean', description: 'Also forward the input records to stdout (needs -o)' },
+    ...filterArgs,
+    ...commonArgs,
+  },
+  async run(ctx) {
+    const opts = exportOptionsFrom(ctx);
+    const outputArg = ctx.args.output as string | undefined;
+    const toStdout = outputArg === undefined || outputArg === '-';
+    const splitBy = ctx.args['split-by'] as string | undefined;
+    const passThrough = ctx.args['pass-through'] === true;
+    const allowEmpty = ctx.args['allow-empty'] === true;
+    const keepBackups = ctx.int('backup', 1);
+    if (toStdout && splitBy) throw new UsageError('--split-by needs -o with a {value} placeholder');
+    if (toStdout && passThrough) throw new UsageError('--pass-through needs -o (stdout carries the CSV otherwise)');
+    const template = toStdout ? null : compileTemplate(outputArg!, splitBy);
+    const filter = ctx.filter;
+    const filters = filtersUsed(ctx);
+
+    let builder: RowBuilder | null = null;
+    const targets = new Map<string, FileTarget>();
+    let single: FileTarget | null = null;
+    const touched = new Set<FileTarget>();
+
+    const newTarget = (path: string, b: RowBuilder): FileTarget => {
+      const t: FileTarget = { path, output: null as unknown as CsvOutput, file: null, startedAt: new Date().toISOString() };
+      t.output = new CsvOutput(b, opts, async () => {
+        if (toStdout) return streamSink(process.stdout);
+        t.file = await openAtomic(path);
+        return atomicSink(t.file);
+      });
+      return t;
+    };
+    const targetFor = (rec: JsonObject, b: RowBuilder): FileTarget => {
+      if (!template) return (single ??= newTarget(toStdout ? '-' : outputArg!, b));
+      const path = template(rec);
+      let t = targets.get(path);
+      if (!t) targets.set(path, (t = newTarget(path, b)));
+      return t;
+    };
+
+    try {
+      for await (const batch of ctx.records()) {
+        for (let i = 0; i < batch.length; i++) {
+          const rec = batch[i]!.value;
+          if (passThrough) ctx.out.write(rec);
+          if (isPassThroughKind(rec)) {
+            if (!toStdout && !passThrough) ctx.out.write(rec);
+            continue;
+          }
+          if (filter !== null && !filter(rec)) continue;
+          builder ??= createRowBuilder(rec, opts);
+          const t = targetFor(rec, builder);
+          t.output.add(builder.build(rec));
+          touched.add(t);
+        }
+        for (const t of touched) await t.output.flush();
+        touched.clear();
+        await ctx.out.flush();
+        ctx.progress.tick(batch.length);
+        if (ctx.stop.stopped || ctx.out.closed) return;
+      }
+
+      builder ??= createRowBuilder(null, opts);
+      if (!template && !single) {
+        // Zero rows: stdout gets the header; a file is written header-only unless that would
+        // replace a non-empty file (then it is kept, unless --allow-empty).
+        if (!toStdout && !allowEmpty) {
+          const size = await stat(outputArg!).then((s) => s.size, () => 0);
+          if (size > 0) {
+            ctx.log.warn(`no rows to export: kept the existing ${outputArg} (--allow-empty to replace it with a header-only file)`);
+            return;
+          }
+        }
+        single = newTarget(toStdout ? '-' : outputArg!, builder);
+      }
+      if (template && targets.size === 0) ctx.log.warn('no rows to export: no file written');
+
+      for (const t of single ? [single] : targets.values()) {
+        await t.output.finish();
+        if (!t.file) continue;
+        if (keepBackups !== undefined) await backupFile(t.path, keepBackups);
+        const { bytes, sha256 } = await t.file.commit();
+        t.file = null;
+        ctx.out.write({
+          kind: 'export',
+          path: resolve(t.path),
+          file: basename(t.path),
+          rows: t.output.rows,
+          bytes,
+          sha256,
+          columns: t.output.headerNames(),
+          started_at: t.startedAt,
+          finished_at: new Date().toISOString(),
+          filters,
+          mode: 'replace',
+        });
+        await ctx.out.flush();
+      }
+    } finally {
+      for (const t of single ? [single] : targets.values()) {
+        await t.output.dispose();
+        if (t.file) await t.file.abort();
+      }
+    }
+  },
+});

@@ -1,0 +1,72 @@
+// Secrets never reach a CSV unless asked for: cells under secret-looking keys become
+// [REDACTED], and secret-looking values (cloud keys, bearer tokens, JWTs, PEM private keys,
+// passwords in URLs) are replaced wherever they appear, keeping the text around them.
+export const REDACTED = '[REDACTED]';
+
+/** Key names whose values are secrets (matched against every segment of a dotted path). */
+export const SECRET_KEY =
+  /pass(?:word|wd|phrase)?(?![a-z])|^pwd$|secret|token|api[-_. ]?key|apikey|authorization|cookie|credential|private[-_. ]?key|access[-_. ]?key|session[-_. ]?id|signature/i;
+
+// One alternation, tried once per string cell; each branch starts with a literal so the
+// regexp engine rejects ordinary text quickly.
+const SECRET_VALUE = new RegExp(
+  [
+    // PEM private keys, whole block (or to the end of the cell when the END line is missing).
+    String.raw`-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|$)`,
+    // AWS access key ids.
+    String.raw`\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b`,
+    // Bearer tokens (the token must hold a digit or symbol, so "bearer instruments" stays).
+    String.raw`\b(?:[Bb]earer|BEARER)\s+(?=[A-Za-z]*[0-9\-._~+/])[A-Za-z0-9\-._~+/]{8,}=*`,
+    // JWTs (header.payload.signature, base64url, header starts with {" → eyJ).
+    String.raw`\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
+    // GitHub, Slack, Google, Stripe style tokens.
+    String.raw`\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|[sr]k_live_[0-9A-Za-z]{16,})`,
+  ].join('|'),
+  'g',
+);
+
+// user:password@ inside a URL: only the password is replaced.
+const URL_PASSWORD = /([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^\s/:@?#]*:)([^\s/@?#]+)(@)/g;
+// "Authorization: Basic …" and similar header lines: everything after the colon.
+const AUTH_HEADER = /((?:proxy-)?authorization["']?\s*[:=]\s*["']?)([^"'\r\n,;]+)/gi;
+// key=value / "key": "value" pairs inside free text, e.g. "password=hunter2".
+const INLINE_PAIR = /((?:pass(?:word|wd|phrase)?|pwd|secret|token|api[-_]?key|client[-_]secret|access[-_]key)["']?\s*[:=]\s*["']?)([^\s"',;&]{3,})/gi;
+
+// Cheap pre-check: every pattern above needs one of these substrings.
+const MAYBE = /PRIVATE KEY|A[KSBCGIRNP][A-Z]{2}[0-9A-Z]{16}|earer|EARER|authoriz|eyJ|gh[pousr]_|github_pat|xox|AIza|k_live|:\/\/|pass|pwd|secret|token|api|access/i;
+
+/** The value with every secret-looking part replaced by [REDACTED] (the same string when none). */
+export function redactValue(text: string): string {
+  if (text.length < 8 || !MAYBE.test(text)) return text;
+  let out = text.replace(SECRET_VALUE, REDACTED);
+  if (out.includes('://')) out = out.replace(URL_PASSWORD, `$1${REDACTED}$3`);
+  out = out.replace(AUTH_HEADER, `$1${REDACTED}`);
+  out = out.replace(INLINE_PAIR, `$1${REDACTED}`);
+  return out;
+}
+
+export interface RedactOptions {
+  /** Extra key patterns (--redact-key REGEX), case-insensitive. */
+  keys?: RegExp[];
+}
+
+/** A predicate on dotted column paths: true when any segment names a secret. */
+export function secretKeyMatcher(opts: RedactOptions = {}): (path: string) => boolean {
+  const extra = opts.keys ?? [];
+  return (path) => {
+    if (extra.some((re) => re.test(path))) return true;
+    for (const seg of path.split('.')) {
+      if (SECRET_KEY.test(seg) || extra.some((re) => re.test(seg))) return true;
+    }
+    return false;
+  };
+}
+
+/** A JSON.stringify replacer that redacts secret keys and values inside nested cells. */
+export function redactingReplacer(isSecretKey: (path: string) => boolean): (key: string, value: unknown) => unknown {
+  return (key, value) => {
+    if (key !== '' && value !== null && isSecretKey(key)) return REDACTED;
+    if (typeof value === 'string') return redactValue(value);
+    return value;
+  };
+}
