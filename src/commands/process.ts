@@ -1,11 +1,17 @@
-// process: raw records in, categorized v1 events out. This first version validates and
-// normalizes partial events; rule packs (directory entries, registry, logs) plug in here.
+// process: raw records in, categorized v1 events out. Partial events are validated and
+// normalized; directory entries (NDJSON or CSV) and log lines go through rule packs.
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
-import { runStage, runStageOver, type Stage } from '../core/stage.js';
+import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { normalizeEvent, InvalidEvent } from '../core/normalize.js';
 import { isEvent, type JsonObject } from '../core/event.js';
-import type { Item } from '../core/ndjson-reader.js';
+import type { Item, TextLine } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
+import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
+import { userManagementPack } from '../rules/user-management.js';
+import { checkDisabled, listRules, loadPacks } from '../rules/loader.js';
+import { loadRegistry, NO_REGISTRY } from '../rules/registry.js';
+import { readCsvRecords } from '../rules/csv-records.js';
+import type { RegistryIndex, RulePack } from '../rules/types.js';
 
 export interface ProcessOptions {
   job?: string | null;
@@ -14,17 +20,55 @@ export interface ProcessOptions {
   filter?: Predicate | null;
   /** A record that cannot become an event; the CLI reports it as a bad line. */
   onInvalid?: (item: Item, reason: string) => void;
+  /** Rule packs for directory entries and log lines (default: the built-in user-management pack). */
+  packs?: RulePack[];
+  /** Rule ids to skip. */
+  disabled?: string[];
+  registry?: RegistryIndex;
 }
 
-/** The pure core: partial events in, v1 events out; other `kind` records pass through. */
-export function createProcessStage(opts: ProcessOptions = {}): Stage {
+/** A record is a (partial) event, not a directory entry, when it has any of these fields. */
+export function looksLikeEvent(rec: JsonObject): boolean {
+  return rec.event_type !== undefined || rec.category !== undefined || rec.user_context !== undefined || rec.event_id !== undefined;
+}
+
+function engineFor(opts: ProcessOptions, now: string): RuleEngine {
+  return createRuleEngine({
+    packs: opts.packs ?? [userManagementPack],
+    disabled: opts.disabled ?? [],
+    registry: opts.registry ?? NO_REGISTRY,
+    job: opts.job ?? null,
+    now,
+  });
+}
+
+function filtered(emit: Emit, filter: Predicate | null): Emit {
+  return filter === null ? emit : (rec) => {
+    if (filter(rec)) emit(rec);
+  };
+}
+
+/** The pure core: partial events and directory entries in, v1 events out; other `kind` records pass through. */
+export function createProcessStage(opts: ProcessOptions = {}): Stage & { engine: RuleEngine } {
   const now = opts.now ?? new Date().toISOString();
   const filter = opts.filter ?? null;
+  const engine = engineFor(opts, now);
+  let lastEmit: Emit | null = null;
+  let wrapped: Emit | null = null;
   return {
+    engine,
     push(item, emit) {
       const rec = item.value;
       if (rec.kind !== undefined && rec.kind !== 'event' && !isEvent(rec)) {
         emit(rec);
+        return;
+      }
+      if (!looksLikeEvent(rec)) {
+        if (emit !== lastEmit) {
+          lastEmit = emit;
+          wrapped = filtered(emit, filter);
+        }
+        engine.entry(item, wrapped!);
         return;
       }
       let event: JsonObject;
@@ -42,25 +86,91 @@ export function createProcessStage(opts: ProcessOptions = {}): Stage {
   };
 }
 
+/** Log mode's core: each line of the job's log is matched against the packs' log rules. */
+export function createLogStage(opts: ProcessOptions = {}): { push(line: TextLine, emit: Emit): void; engine: RuleEngine } {
+  const now = opts.now ?? new Date().toISOString();
+  const engine = engineFor(opts, now);
+  const filter = opts.filter ?? null;
+  return {
+    engine,
+    push(line, emit) {
+      engine.log(line, filter === null ? emit : filtered(emit, filter));
+    },
+  };
+}
+
+/** Library form: records (partial events, entries, other kinds) in, events out. */
 export function processRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: ProcessOptions = {}) {
   return runStageOver(createProcessStage(opts), source);
+}
+
+/** Library form of --from log: lines of a job's log in, events out. */
+export async function* processLogLines(lines: Iterable<string> | AsyncIterable<string>, opts: ProcessOptions = {}, file = 'input'): AsyncGenerator<JsonObject> {
+  const stage = createLogStage(opts);
+  const pending: JsonObject[] = [];
+  const emit: Emit = (r) => pending.push(r);
+  let line = 0;
+  for await (const text of lines) {
+    stage.push({ text, file, line: ++line }, emit);
+    while (pending.length) yield pending.shift()!;
+  }
 }
 
 export default defineCommand({
   meta: { name: 'process', description: 'Turn raw records and log lines into categorized events (NDJSON in, NDJSON out)' },
   args: {
     ...filesArg,
-    from: { type: 'enum', options: ['ndjson'], default: 'ndjson', valueHint: 'ndjson', description: 'Input format' },
+    from: {
+      type: 'enum',
+      options: ['ndjson', 'csv', 'log'],
+      default: 'ndjson',
+      valueHint: 'ndjson|csv|log',
+      description: 'Input: NDJSON (directory entries and/or partial events), CSV directory entries, or the job\'s log lines',
+    },
+    rules: { type: 'string', valueHint: 'NAME|PATH', description: 'Rule pack: built-in name or a .json/.js/.mjs file (repeatable; default user-management)' },
+    'list-rules': { type: 'boolean', description: 'Print the rules of the selected packs (pack, id, input, category, description) and exit' },
+    'disable-rule': { type: 'string', valueHint: 'ID', description: 'Skip a rule by id (repeatable, or a comma list)' },
+    registry: { type: 'string', valueHint: 'FILE', description: 'Registry snapshot that entries are joined against (CSV when FILE ends in .csv, else NDJSON)' },
     job: { type: 'string', valueHint: 'NAME', description: 'Job name recorded in each event\'s source' },
     ...filterArgs,
     ...commonArgs,
   },
   async run(ctx) {
-    const stage = createProcessStage({
+    const packs = await loadPacks(ctx.list('rules'));
+    const disabled = checkDisabled(packs, ctx.list('disable-rule'));
+    if (ctx.args['list-rules'] === true) {
+      process.stdout.write(listRules(packs, disabled));
+      return;
+    }
+    const registryPath = ctx.args.registry as string | undefined;
+    const registry = registryPath ? await loadRegistry(registryPath, ctx.policy) : NO_REGISTRY;
+    if (registryPath) ctx.log.debug(`registry ${registryPath}: ${registry.size} persons`);
+    const opts: ProcessOptions = {
       job: (ctx.args.job as string | undefined) ?? null,
       filter: ctx.filter,
+      packs,
+      disabled,
+      registry,
       onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: JSON.stringify(item.value) }),
-    });
-    await runStage(ctx, stage);
+    };
+    const from = ctx.args.from as string;
+    if (from === 'log') {
+      const stage = createLogStage(opts);
+      const emit: Emit = (rec) => ctx.out.write(rec);
+      for await (const batch of ctx.lines()) {
+        for (let i = 0; i < batch.length; i++) stage.push(batch[i]!, emit);
+        ctx.progress.tick(batch.length);
+        await ctx.out.flush();
+        if (ctx.stop.stopped || ctx.out.closed) return;
+      }
+      const s = stage.engine.stats;
+      if (s.unmatchedLines) ctx.log.info(`${s.logLines} log lines read, ${s.unmatchedLines} matched no rule (not errors, not emitted)`);
+      return;
+    }
+    const stage = createProcessStage(opts);
+    const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, signal: ctx.stop }) : ctx.records();
+    await runStage(ctx, stage, batches);
+    const s = stage.engine.stats;
+    if (s.entries) ctx.log.debug(`${s.entries} entries: ${s.errors} error events, ${s.successes} successes`);
   },
 });

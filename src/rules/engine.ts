@@ -1,0 +1,262 @@
+// Runs rule packs over directory entries and log lines and builds v1 events. Everything
+// per run (enabled rules, category table, registry index, duplicate memory) is set up once;
+// per record it is a loop over plain functions and a few Map lookups.
+import {
+  CATEGORIES,
+  defaultAction,
+  stableEventId,
+  SUCCESS_CATEGORY,
+  UNKNOWN_CATEGORY,
+  type Event,
+  type EventType,
+  type JsonObject,
+  type JsonValue,
+  type UserContext,
+} from '../core/event.js';
+import { centerId, optionalString } from '../core/normalize.js';
+import type { Emit } from '../core/stage.js';
+import type { Item, TextLine } from '../core/ndjson-reader.js';
+import { parseEntry } from './entry.js';
+import { parseLogLine } from './log-line.js';
+import { NO_REGISTRY } from './registry.js';
+import type { DirectoryEntry, EntryContext, EntryRule, Finding, LogRule, RegistryIndex, RegistryPerson, RuleResult, RulePack } from './types.js';
+
+export interface EngineOptions {
+  packs: RulePack[];
+  /** Rule ids to skip (--disable-rule). */
+  disabled?: Iterable<string>;
+  registry?: RegistryIndex;
+  job?: string | null;
+  /** Timestamp of events that have no time of their own (entries, unprefixed log lines). */
+  now: string;
+}
+
+export interface EngineStats {
+  entries: number;
+  logLines: number;
+  /** Log lines that matched no rule and were not ERROR/CRITICAL: counted, not emitted. */
+  unmatchedLines: number;
+  errors: number;
+  successes: number;
+}
+
+/** Id of the engine's own rules, so every event names the rule behind it. */
+export const SUCCESS_RULE = 'success';
+export const UNKNOWN_LOG_RULE = 'unknown-log-error';
+
+export interface RuleEngine {
+  entry(item: Item, emit: Emit): void;
+  entryValue(entry: DirectoryEntry, file: string, line: number, emit: Emit): void;
+  log(line: TextLine, emit: Emit): void;
+  readonly stats: EngineStats;
+  readonly categories: ReadonlySet<string>;
+}
+
+interface PackPlan {
+  pack: RulePack;
+  entryRules: EntryRule[];
+}
+
+const NONE: readonly RegistryPerson[] = Object.freeze([]);
+const USER_GROUPS = new Set(['email', 'name', 'registry_id', 'auth_email', 'center_id']);
+
+function findings(res: RuleResult): Finding[] {
+  if (!res) return [];
+  return Array.isArray(res) ? res : [res];
+}
+
+/** Throws when two packs define the same rule id or a rule's category is unknown to every pack. */
+export function createRuleEngine(opts: EngineOptions): RuleEngine {
+  const disabled = new Set(opts.disabled ?? []);
+  const registry = opts.registry ?? NO_REGISTRY;
+  const job = opts.job ?? null;
+  const now = opts.now;
+  const actions = new Map<string, string | null>();
+  for (const c of CATEGORIES) actions.set(c, defaultAction(c));
+  for (const p of opts.packs) for (const [c, a] of Object.entries(p.categories ?? {})) actions.set(c, a ?? null);
+  const categories = new Set(actions.keys());
+
+  const plans: PackPlan[] = [];
+  const logRules: LogRule[] = [];
+  for (const pack of opts.packs) {
+    const entryRules: EntryRule[] = [];
+    for (const r of pack.rules) {
+      if (disabled.has(r.id)) continue;
+      if (r.on === 'entry') entryRules.push(r);
+      else logRules.push(r);
+    }
+    plans.push({ pack, entryRules });
+  }
+  const successPack = opts.packs.find((p) => p.success_category || p.success);
+  const successCategory = successPack?.success_category ?? SUCCESS_CATEGORY;
+  categories.add(successCategory);
+
+  const stats: EngineStats = { entries: 0, logLines: 0, unmatchedLines: 0, errors: 0, successes: 0 };
+
+  // Duplicate memory: keys of the run, each with where it was first seen (file index, line).
+  const files: string[] = [];
+  const fileIndex = new Map<string, number>();
+  const memory = new Map<string, Map<string, number>>();
+  let curFile = 0;
+  let curLine = 0;
+  const remember = (namespace: string, key: string): { file: string; line: number } | undefined => {
+    let m = memory.get(namespace);
+    if (!m) memory.set(namespace, (m = new Map()));
+    const prev = m.get(key);
+    if (prev !== undefined) return { file: files[Math.floor(prev / 2 ** 32)]!, line: prev % 2 ** 32 };
+    m.set(key, curFile * 2 ** 32 + curLine);
+    return undefined;
+  };
+
+  const ctx: EntryContext = { registry, persons: NONE, claimed: NONE, person: undefined, remember, file: '', line: 0 };
+
+  function build(
+    ruleId: string,
+    n: number,
+    f: Finding,
+    ruleCategory: string,
+    ruleAction: string | undefined,
+    eventType: EventType,
+    user: UserContext,
+    timestamp: string,
+    file: string | null,
+    line: number | null,
+  ): JsonObject {
+    let category = f.category ?? ruleCategory;
+    const details: JsonObject = { rule: ruleId };
+    if (f.details) for (const k in f.details) details[k] = f.details[k]!;
+    if (!categories.has(category)) {
+      details.original_category = category;
+      category = UNKNOWN_CATEGORY;
+    }
+    if (f.event_type === 'success' && category === UNKNOWN_CATEGORY) category = successCategory;
+    const action =
+      eventType === 'success' ? null : f.action_needed !== undefined ? f.action_needed : (ruleAction ?? actions.get(category) ?? null);
+    const ev: Event = {
+      event_id: stableEventId(job, file, line, ruleId, n),
+      timestamp,
+      event_type: eventType,
+      category,
+      message: f.message,
+      action_needed: action,
+      user_context: user,
+      details,
+      source: { job, file, line },
+    };
+    if (eventType === 'error') stats.errors++;
+    else stats.successes++;
+    return ev as unknown as JsonObject;
+  }
+
+  function entryValue(entry: DirectoryEntry, file: string, line: number, emit: Emit): void {
+    stats.entries++;
+    let fi = fileIndex.get(file);
+    if (fi === undefined) {
+      fi = files.length;
+      files.push(file);
+      fileIndex.set(file, fi);
+    }
+    curFile = fi;
+    curLine = line;
+    const persons = registry.loaded && entry.authEmailKey !== null ? registry.byEmail(entry.authEmailKey) : NONE;
+    let claimed: readonly RegistryPerson[] = NONE;
+    if (persons.length) {
+      const c = persons.filter((p) => p.claimed);
+      if (c.length) claimed = c;
+    }
+    let person: RegistryPerson | undefined;
+    if (entry.registry_id !== null) {
+      person = registry.byRegistryId(entry.registry_id);
+      if (person && !person.claimed) person = undefined;
+    }
+    if (!person) for (const p of claimed) if (p.registry_id !== null) { person = p; break; }
+    ctx.persons = persons;
+    ctx.claimed = claimed;
+    ctx.person = person;
+    ctx.file = file;
+    ctx.line = line;
+
+    const user: UserContext = {
+      email: entry.email,
+      name: entry.name,
+      center_id: entry.center_id,
+      registry_id: entry.registry_id ?? person?.registry_id ?? null,
+      auth_email: entry.auth_email,
+    };
+    let errors = 0;
+    for (let pi = 0; pi < plans.length; pi++) {
+      const rules = plans[pi]!.entryRules;
+      let stopped = false;
+      for (let ri = 0; ri < rules.length; ri++) {
+        const rule = rules[ri]!;
+        if (!entry.active && !rule.inactive) continue;
+        if (stopped && !rule.always) continue;
+        const fs = findings(rule.check(entry, ctx));
+        for (let k = 0; k < fs.length; k++) {
+          const f = fs[k]!;
+          const type = f.event_type ?? 'error';
+          if (type === 'error') errors++;
+          emit(build(rule.id, k, f, rule.category, rule.action_needed, type, user, now, file, line));
+          if (f.stop) stopped = true;
+        }
+      }
+    }
+    if (errors === 0) {
+      const s = successPack?.success?.(entry, ctx) ?? { message: 'Entry passed every check' };
+      emit(build(SUCCESS_RULE, 0, { message: s.message, details: s.details }, successCategory, undefined, 'success', user, now, file, line));
+    }
+  }
+
+  function logEvent(tl: TextLine, emit: Emit): void {
+    if (tl.text.trim() === '') return;
+    stats.logLines++;
+    const parsed = parseLogLine(tl.text);
+    const timestamp = parsed.timestamp ?? now;
+    for (let i = 0; i < logRules.length; i++) {
+      const rule = logRules[i]!;
+      const m = rule.pattern.exec(parsed.message);
+      if (!m) continue;
+      const groups = m.groups ?? {};
+      const fromLog: JsonObject = { log_message: parsed.message };
+      if (parsed.level) fromLog.level = parsed.level;
+      if (parsed.logger) fromLog.logger = parsed.logger;
+      for (const k in groups) if (!USER_GROUPS.has(k) && groups[k] !== undefined) fromLog[k] = groups[k]!;
+      const res = rule.classify ? findings(rule.classify(m, parsed, { registry })) : [{ message: parsed.message } as Finding];
+      for (let k = 0; k < res.length; k++) {
+        const f = res[k]!;
+        const u = f.user ?? {};
+        const name = optionalString(u.name ?? groups.name);
+        const cid = u.center_id !== undefined ? u.center_id : centerId(groups.center_id);
+        const user: UserContext = {
+          email: optionalString(u.email ?? groups.email),
+          name: name ?? 'Unknown',
+          center_id: typeof cid === 'number' ? cid : null,
+          registry_id: optionalString(u.registry_id ?? groups.registry_id),
+          auth_email: optionalString(u.auth_email ?? groups.auth_email),
+        };
+        const merged: Finding = { ...f, details: { ...fromLog, ...(f.details ?? {}) } };
+        const type = f.event_type ?? rule.event_type ?? 'error';
+        emit(build(rule.id, k, merged, rule.category, rule.action_needed, type, user, timestamp, tl.file, tl.line));
+      }
+      return;
+    }
+    if (parsed.level === 'ERROR' || parsed.level === 'CRITICAL') {
+      const details: { [k: string]: JsonValue } = { raw: tl.text, level: parsed.level };
+      if (parsed.logger) details.logger = parsed.logger;
+      const user: UserContext = { email: null, name: 'Unknown', center_id: null, registry_id: null, auth_email: null };
+      emit(build(UNKNOWN_LOG_RULE, 0, { message: parsed.message, details, category: UNKNOWN_CATEGORY }, UNKNOWN_CATEGORY, undefined, 'error', user, timestamp, tl.file, tl.line));
+      return;
+    }
+    stats.unmatchedLines++;
+  }
+
+  return {
+    entry(item, emit) {
+      entryValue(parseEntry(item.value), item.file, item.line, emit);
+    },
+    entryValue,
+    log: logEvent,
+    stats,
+    categories,
+  };
+}

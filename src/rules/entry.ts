@@ -1,0 +1,116 @@
+// Parses a directory entry once (from NDJSON or from a CSV row of strings) so that every
+// rule reads typed fields, and a malformed field is a listed problem, never an exception.
+import { absent, centerId, optionalString, personName } from '../core/normalize.js';
+import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js';
+import type { Authorization, DirectoryEntry } from './types.js';
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+/** Lower-case, trimmed: the form every email comparison uses. */
+export function emailKey(email: string | null | undefined): string | null {
+  if (email == null) return null;
+  const k = email.trim().toLowerCase();
+  return k === '' ? null : k;
+}
+
+/** The key a full name is looked up by: case and spacing do not matter. */
+export function nameKey(name: string | null | undefined): string | null {
+  if (name == null) return null;
+  const k = name.trim().replace(/\s+/g, ' ').toLowerCase();
+  return k === '' || k === 'unknown' ? null : k;
+}
+
+/** A CSV cell holding a list: a JSON array, or items separated by `;`. */
+export function listCell(v: JsonValue | undefined): JsonValue[] | null | undefined {
+  if (absent(v)) return null;
+  if (Array.isArray(v)) return v;
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  if (t.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(t) as unknown;
+      return Array.isArray(parsed) ? (parsed as JsonValue[]) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return t.split(';').map((s) => s.trim()).filter(Boolean);
+}
+
+/** true/false from a boolean or its CSV spelling; undefined when it is neither. */
+export function booleanCell(v: JsonValue | undefined, fallback: boolean): boolean | undefined {
+  if (absent(v)) return fallback;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') {
+    const t = v.trim().toLowerCase();
+    if (t === 'true' || t === 'yes' || t === '1' || t === 'y') return true;
+    if (t === 'false' || t === 'no' || t === '0' || t === 'n') return false;
+  }
+  return undefined;
+}
+
+// An authorization item: {study_id, activities} or, in CSV, "study_id" or "study_id:act|act".
+function authorization(v: JsonValue): Authorization | undefined {
+  if (isPlainObject(v)) {
+    const study = optionalString(v.study_id);
+    if (study === null) return undefined;
+    const acts = Array.isArray(v.activities) ? v.activities.filter((a): a is string => typeof a === 'string') : [];
+    return { study_id: study, activities: acts };
+  }
+  if (typeof v === 'string' && v.trim()) {
+    const [study, acts = ''] = v.split(':', 2) as [string, string?];
+    return { study_id: study.trim(), activities: acts.split('|').map((a) => a.trim()).filter(Boolean) };
+  }
+  return undefined;
+}
+
+/** The typed entry, with what is wrong with it listed in `problems`. */
+export function parseEntry(raw: JsonObject): DirectoryEntry {
+  const problems: string[] = [];
+  const email = optionalString(raw.email);
+  if (email === null) problems.push('no email');
+  else if (!EMAIL.test(email.trim())) problems.push(`email is not an address: ${JSON.stringify(email)}`);
+
+  const nameSource = raw.name !== undefined ? raw.name : raw.first_name !== undefined || raw.last_name !== undefined ? { first_name: raw.first_name ?? null, last_name: raw.last_name ?? null } : undefined;
+  if (nameSource !== undefined && !absent(nameSource) && typeof nameSource !== 'string' && !isPlainObject(nameSource)) {
+    problems.push('name is neither text nor {first_name, last_name}');
+  }
+  const name = personName(nameSource);
+
+  const cidRaw = raw.center_id !== undefined ? raw.center_id : raw.adcid;
+  const cid = centerId(cidRaw);
+  if (cid === null) problems.push('no center_id');
+  else if (cid === undefined) problems.push(`center_id is not an integer: ${JSON.stringify(cidRaw)}`);
+
+  const authEmail = optionalString(raw.auth_email);
+  const list = listCell(raw.authorizations);
+  let authorizations: Authorization[] | null = null;
+  if (list === undefined) problems.push('authorizations is not a list');
+  else if (list !== null) {
+    authorizations = [];
+    for (const item of list) {
+      const a = authorization(item);
+      if (a) authorizations.push(a);
+      else problems.push(`authorization without a study_id: ${JSON.stringify(item)}`);
+    }
+  }
+
+  const active = booleanCell(raw.active, true);
+  if (active === undefined) problems.push(`active is not a boolean: ${JSON.stringify(raw.active)}`);
+
+  return {
+    email: email === null ? null : email.trim(),
+    emailKey: emailKey(email),
+    name,
+    nameKey: nameKey(name),
+    auth_email: authEmail === null ? null : authEmail.trim(),
+    authEmailKey: emailKey(authEmail),
+    center_id: typeof cid === 'number' ? cid : null,
+    registry_id: optionalString(raw.registry_id),
+    authorizations,
+    active: active ?? true,
+    problems,
+    raw,
+  };
+}
