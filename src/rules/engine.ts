@@ -18,7 +18,7 @@ import type { Emit } from '../core/stage.js';
 import type { Item, TextLine } from '../core/ndjson-reader.js';
 import { parseEntry } from './entry.js';
 import { parseLogLine } from './log-line.js';
-import { NO_REGISTRY } from './registry.js';
+import { NO_REGISTRY, primaryEmail } from './registry.js';
 import type { DirectoryEntry, EntryContext, EntryRule, Finding, LogRule, RegistryIndex, RegistryPerson, RuleResult, RulePack } from './types.js';
 
 export interface EngineOptions {
@@ -234,6 +234,14 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
           registry_id: optionalString(u.registry_id ?? groups.registry_id),
           auth_email: optionalString(u.auth_email ?? groups.auth_email),
         };
+        if (registry.loaded && user.registry_id !== null && (user.email === null || user.name === 'Unknown')) {
+          // A message naming only a registry ID: the snapshot supplies who that is.
+          const p = registry.byRegistryId(user.registry_id);
+          if (p) {
+            user.email ??= primaryEmail(p);
+            if (user.name === 'Unknown' && p.name) user.name = p.name;
+          }
+        }
         const merged: Finding = { ...f, details: { ...fromLog, ...(f.details ?? {}) } };
         const type = f.event_type ?? rule.event_type ?? 'error';
         emit(build(rule.id, k, merged, rule.category, rule.action_needed, type, user, timestamp, tl.file, tl.line));

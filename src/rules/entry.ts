@@ -69,8 +69,12 @@ function authorization(v: JsonValue): Authorization | undefined {
 export function parseEntry(raw: JsonObject): DirectoryEntry {
   const problems: string[] = [];
   const email = optionalString(raw.email);
+  let validEmail = email !== null;
   if (email === null) problems.push('no email');
-  else if (!EMAIL.test(email.trim())) problems.push(`email is not an address: ${JSON.stringify(email)}`);
+  else if (!EMAIL.test(email.trim())) {
+    problems.push(`email is not an address: ${JSON.stringify(email)}`);
+    validEmail = false;
+  }
 
   const nameSource = raw.name !== undefined ? raw.name : raw.first_name !== undefined || raw.last_name !== undefined ? { first_name: raw.first_name ?? null, last_name: raw.last_name ?? null } : undefined;
   if (nameSource !== undefined && !absent(nameSource) && typeof nameSource !== 'string' && !isPlainObject(nameSource)) {
@@ -101,7 +105,7 @@ export function parseEntry(raw: JsonObject): DirectoryEntry {
 
   return {
     email: email === null ? null : email.trim(),
-    emailKey: emailKey(email),
+    emailKey: validEmail ? emailKey(email) : null,
     name,
     nameKey: nameKey(name),
     auth_email: authEmail === null ? null : authEmail.trim(),

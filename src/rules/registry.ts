@@ -45,6 +45,12 @@ export function parsePerson(raw: JsonObject): RegistryPerson {
   };
 }
 
+/** Seed 001's RegistryPerson.email_address: organizational, then official, then verified, then any. */
+export function primaryEmail(p: RegistryPerson): string | null {
+  const pick = p.emails.find((e) => e.type === 'organizational') ?? p.emails.find((e) => e.type === 'official') ?? p.emails.find((e) => e.verified) ?? p.emails[0];
+  return pick ? pick.mail : null;
+}
+
 /** An empty index: used when no registry was given. */
 export const NO_REGISTRY: RegistryIndex = {
   loaded: false,

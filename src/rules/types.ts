@@ -6,7 +6,7 @@ import type { EventType, JsonObject } from '../core/event.js';
 export interface DirectoryEntry {
   /** The directory email as given (null when absent). */
   email: string | null;
-  /** Lower-cased, trimmed email: the key for comparisons and duplicate detection. */
+  /** Lower-cased, trimmed email (null when absent or not an address): the key for comparisons and duplicate detection. */
   emailKey: string | null;
   /** "First Last", or "Unknown" when the entry has no usable name. */
   name: string;
