@@ -24,6 +24,8 @@ const TRANSIENT_CODES = new Set([
   'ECONNECTION', 'ESOCKET', 'EDNS', 'ABORT_ERR', 'ETIMEOUT',
 ]);
 
+const CERT_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH/;
+
 /** HTTP: 408, 425, 429 and 5xx are worth another try; other 4xx are not. */
 export function classifyHttpStatus(status: number): FailureKind {
   return status === 408 || status === 425 || status === 429 || status >= 500 ? 'transient' : 'permanent';
@@ -37,9 +39,12 @@ export function classifySmtpCode(code: number): FailureKind {
 /** Transient: connection refused/reset, timeouts, SMTP 4xx, HTTP 429/5xx. Everything else is permanent. */
 export function classify(err: unknown): FailureKind {
   if (err instanceof DeliveryError) return err.kind;
-  const e = err as { code?: unknown; responseCode?: unknown; cause?: unknown; name?: unknown } | null;
+  const e = err as { code?: unknown; originalCode?: unknown; responseCode?: unknown; cause?: unknown; name?: unknown } | null;
   if (!e || typeof e !== 'object') return 'permanent';
   if (typeof e.responseCode === 'number') return classifySmtpCode(e.responseCode);
+  // A certificate that does not verify will not verify on the next try either.
+  for (const c of [e.originalCode, e.code]) if (typeof c === 'string' && CERT_CODE.test(c)) return 'permanent';
+  if (typeof e.originalCode === 'string' && TRANSIENT_CODES.has(e.originalCode)) return 'transient';
   if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'transient';
   if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return 'transient';
   if (e.cause) return classify(e.cause);
@@ -49,11 +54,12 @@ export function classify(err: unknown): FailureKind {
 /** One line naming the failure, with the SMTP reply or the errno code when there is one. */
 export function describeFailure(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
-  const e = err as Error & { code?: unknown; responseCode?: unknown; response?: unknown; cause?: unknown };
+  const e = err as Error & { code?: unknown; originalCode?: unknown; responseCode?: unknown; response?: unknown; cause?: unknown };
   if (typeof e.response === 'string' && e.response) return e.response.split('\n')[0]!.trim();
   let msg = e.message.split('\n')[0]!;
   const cause = e.cause as { code?: unknown; message?: unknown } | undefined;
   if (cause && typeof cause.code === 'string' && !msg.includes(cause.code)) msg += ` (${cause.code})`;
+  else if (typeof e.originalCode === 'string' && !msg.includes(e.originalCode)) msg += ` (${e.originalCode})`;
   else if (typeof e.code === 'string' && !msg.includes(e.code)) msg += ` (${e.code})`;
   return msg;
 }
