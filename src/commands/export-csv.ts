@@ -76,7 +76,7 @@ export class CsvOutput {
 
   /** Header names after --rename. */
   headerNames(): string[] {
-    const cols = this.builder.columns.length || this.builder.fixed ? this.builder.columns : [...EVENT_COLUMNS];
+    const cols = this.builder.fixed || this.rows > 0 ? this.builder.columns : [...EVENT_COLUMNS];
     const rn = this.opts.rename;
     return rn ? cols.map((c) => rn.get(c) ?? c) : cols;
   }

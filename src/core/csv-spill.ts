@@ -85,7 +85,9 @@ export class Spill {
         const take = Math.min(piece.length - start, seg.end - offset);
         const part = piece.subarray(start, start + take);
         const missing = ncols - seg.ncols;
-        yield missing > 0 ? padRows(part, Buffer.from(delimiter.repeat(missing)), q, term, this.quoteState) : part;
+        // A row of k cells needs ncols-k more delimiters; a row of none is an empty line.
+        const pad = seg.ncols > 0 ? delimiter.repeat(missing) : ncols === 1 ? quote + quote : delimiter.repeat(ncols - 1);
+        yield missing > 0 ? padRows(part, Buffer.from(pad), q, term, this.quoteState) : part;
         start += take;
         offset += take;
         if (offset === seg.end) {
