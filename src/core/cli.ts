@@ -19,6 +19,8 @@ export interface ToolArgDef {
   default?: string | boolean;
   options?: string[];
   required?: boolean;
+  /** A string option that may be given bare (`--backup`): this value then applies, unless a number follows. */
+  bare?: string;
 }
 
 export type ToolArgs = Record<string, ToolArgDef>;
@@ -98,7 +100,23 @@ interface Parsed {
   positionals: string[];
 }
 
+/** `--flag` without a value becomes `--flag=<bare>` when the next argument is not a number. */
+function applyBareValues(defs: ToolArgs, argv: string[]): string[] {
+  const bare = new Map<string, string>();
+  for (const [name, def] of Object.entries(defs)) if (def.bare !== undefined) bare.set(`--${name}`, def.bare);
+  if (!bare.size) return argv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return out.concat(argv.slice(i));
+    const value = bare.get(a);
+    out.push(value !== undefined && !/^\d+$/.test(argv[i + 1] ?? '') ? `${a}=${value}` : a);
+  }
+  return out;
+}
+
 export function parseToolArgs(defs: ToolArgs, argv: string[]): Parsed {
+  argv = applyBareValues(defs, argv);
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, def] of Object.entries(defs)) {
     if (def.type === 'positional') continue;
