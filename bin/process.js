@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --optimize-for-size
 import { main } from '../dist/core/cli.js';
 import command from '../dist/commands/process.js';
 await main(command);

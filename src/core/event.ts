@@ -1,4 +1,5 @@
 // The v1 wire format: one event or one `kind` record per NDJSON line (PRODUCT.md).
+import * as cryptoModule from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -76,9 +77,17 @@ export function defaultAction(category: string): string | null {
 
 /** Deterministic id (a UUID-shaped SHA-256 digest) so re-runs produce the same ids and --dedupe resumes. */
 export function stableEventId(...parts: Array<string | number | null | undefined>): string {
-  const h = createHash('sha256').update(parts.map((p) => (p == null ? '' : String(p))).join('\u0000')).digest('hex');
+  let key = '';
+  for (let i = 0; i < parts.length; i++) key += (i ? '\u0000' : '') + (parts[i] == null ? '' : String(parts[i]));
+  const h = oneShotSha256(key);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+// crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per event.
+const oneShotSha256: (data: string) => string =
+  typeof (cryptoModule as { hash?: unknown }).hash === 'function'
+    ? (data) => (cryptoModule as unknown as { hash(a: string, d: string, e: string): string }).hash('sha256', data, 'hex')
+    : (data) => createHash('sha256').update(data).digest('hex');
 
 export function randomEventId(): string {
   return randomUUID();

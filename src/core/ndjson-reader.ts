@@ -26,7 +26,7 @@ export interface Source {
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
-const READ_CHUNK = 1024 * 1024;
+const READ_CHUNK = 65536;
 
 /** File arguments, or stdin when there are none; `-` is stdin, reported as `stdin`. */
 export function sourcesFromArgs(files: string[]): Source[] {

@@ -56,15 +56,19 @@ export function centerId(v: unknown): number | null | undefined {
   return undefined;
 }
 
-export function userContext(src: JsonObject, details: JsonObject): UserContext {
-  const cid = centerId(src.center_id ?? src.adcid);
-  if (cid === undefined) details.invalid_center_id = (src.center_id ?? src.adcid) as JsonValue;
+/** User fields from `nested` (user_context) first, then the record's top level. */
+export function userContext(src: JsonObject, details: JsonObject, nested?: JsonObject): UserContext {
+  // Field by field instead of an object spread: this runs once per record on the hot path.
+  const pick = (k: string): JsonValue | undefined => (nested !== undefined && nested[k] !== undefined ? nested[k] : src[k]);
+  const rawCenter = pick('center_id') ?? pick('adcid');
+  const cid = centerId(rawCenter);
+  if (cid === undefined) details.invalid_center_id = rawCenter as JsonValue;
   return {
-    email: optionalString(src.email),
-    name: personName(src.name),
+    email: optionalString(pick('email')),
+    name: personName(pick('name')),
     center_id: cid ?? null,
-    registry_id: optionalString(src.registry_id),
-    auth_email: optionalString(src.auth_email),
+    registry_id: optionalString(pick('registry_id')),
+    auth_email: optionalString(pick('auth_email')),
   };
 }
 
@@ -94,8 +98,7 @@ export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
     timestamp = t.toISOString();
   }
 
-  const ucSource = isPlainObject(rec.user_context) ? { ...rec, ...rec.user_context } : rec;
-  const user = userContext(ucSource, details);
+  const user = userContext(rec, details, isPlainObject(rec.user_context) ? rec.user_context : undefined);
 
   const message =
     typeof rec.message === 'string' ? rec.message : typeof details.message === 'string' ? (details.message as string) : '';

@@ -1,7 +1,7 @@
 // Runs a real binary the way a user would, and parses what it printed.
 import { execa, type Options } from 'execa';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -13,6 +13,13 @@ export function binPath(name: Binary): string {
   return join(ROOT, 'bin', `${name}.js`);
 }
 
+/** The node flags in a launcher's shebang (`#!/usr/bin/env -S node --flag`), so tests run what users run. */
+export function nodeFlags(name: Binary): string[] {
+  const first = readFileSync(binPath(name), 'utf8').split('\n', 1)[0]!;
+  const m = /\bnode\b(.*)$/.exec(first);
+  return m ? m[1]!.trim().split(/\s+/).filter(Boolean) : [];
+}
+
 export interface RunResult {
   exitCode: number;
   stdout: string;
@@ -22,7 +29,7 @@ export interface RunResult {
 }
 
 export async function run(name: Binary, args: string[] = [], opts: Options & { input?: string | Buffer } = {}): Promise<RunResult> {
-  const res = await execa(process.execPath, [binPath(name), ...args], {
+  const res = await execa(process.execPath, [...nodeFlags(name), binPath(name), ...args], {
     reject: false,
     stripFinalNewline: false,
     env: { NO_COLOR: '1', ...opts.env },
