@@ -211,7 +211,7 @@ async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: N
   const intervalMs = opts.repeatIntervalMs ?? parseDuration(DEFAULT_REPEAT_INTERVAL)!;
   const timeoutMs = opts.timeoutMs ?? parseDuration(DEFAULT_TIMEOUT)!;
   // Held from the repeat check to the state update, so a second notify decides after this one.
-  const lock = opts.statePath && !opts.dryRun ? await lockState(opts.statePath, timeoutMs + 10_000, timeoutMs + 5_000) : null;
+  const lock = opts.statePath && !opts.dryRun ? await lockState(opts.statePath, timeoutMs + 5_000) : null;
   if (opts.statePath && !opts.dryRun && !lock) log.warn(`${opts.statePath}: locked by another notify for too long; deciding without the lock`);
   try {
     if (opts.statePath) {
@@ -270,7 +270,7 @@ async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: N
     }
     return sent;
   } finally {
-    lock?.release();
+    await lock?.release();
   }
 }
 
@@ -332,7 +332,7 @@ export default defineCommand({
     const args = ctx.args;
     const to = splitList(ctx.list('to').length ? ctx.list('to') : process.env.NOTIFY_TO ? [process.env.NOTIFY_TO] : []);
     for (const a of to) if (!isAddress(a)) throw invalidOption('to', 'must be an email address', a);
-    const from = (args.from as string | undefined) ?? process.env.NOTIFY_FROM ?? defaultFrom();
+    const from = (args.from as string | undefined) ?? (process.env.NOTIFY_FROM || defaultFrom());
     if (!isAddress(from)) throw invalidOption('from', 'must be an email address (or Name <address>)', from);
     const subject = args.subject as string;
     checkSubjectTemplate(subject);
@@ -343,7 +343,7 @@ export default defineCommand({
     const maxSummaries = ctx.int('max-summaries') ?? DEFAULT_MAX_SUMMARIES;
     const now = clockFromEnv();
 
-    const configured = (args.via as string | undefined) ?? process.env.NOTIFY_VIA;
+    const configured = (args.via as string | undefined) ?? (process.env.NOTIFY_VIA || undefined);
     const via = configured ?? `file:${process.env.NOTIFY_OUTBOX || DEFAULT_OUTBOX}`;
     const transport = createTransportFor(via, {
       sendmailPath: args['sendmail-path'] as string | undefined,

@@ -1,9 +1,11 @@
 // notify's delivery policy as pure functions with an injectable clock: which failures are worth
 // retrying, how long to wait between attempts, when to give up, and whether a set of errors
 // was already sent recently (the --state file: no daemon, atomic writes, a lock between runs).
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { forget, removeOnSignal } from './cleanup.js';
+import { acquireLock } from './file-lock.js';
+import { DataError } from './errors.js';
 
 export type FailureKind = 'transient' | 'permanent';
 
@@ -220,63 +222,21 @@ export function writeStateAtomic(path: string, state: StateFile): void {
 }
 
 export interface StateLock {
-  release(): void;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  release(): Promise<void>;
 }
 
 /**
- * An exclusive lock beside the state file (`FILE.lock`, created with O_EXCL) so two notifies
- * decide one after the other: the second sees what the first sent. A lock whose holder died or
- * whose expiry passed is taken over. Returns null if it cannot be had within `waitMs`.
+ * The state file's lock (core/file-lock: `FILE.lock`, O_EXCL, dead holders broken), held from
+ * the repeat check to the state update so a second notify decides after the first has
+ * recorded its send. Null if it cannot be had within `waitMs`: the caller decides unlocked
+ * rather than miss an alert.
  */
-export async function lockState(path: string, holdMs: number, waitMs: number, sleep = realSleep): Promise<StateLock | null> {
-  const lockPath = `${path}.lock`;
-  mkdirSync(dirname(lockPath), { recursive: true });
-  const giveUp = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const fd = openSync(lockPath, 'wx', 0o600);
-      writeFileSync(fd, JSON.stringify({ pid: process.pid, expires: Date.now() + holdMs }));
-      closeSync(fd);
-      removeOnSignal(lockPath);
-      return {
-        release() {
-          rmSync(lockPath, { force: true });
-          forget(lockPath);
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    if (lockIsStale(lockPath)) {
-      rmSync(lockPath, { force: true });
-      continue;
-    }
-    if (Date.now() >= giveUp) return null;
-    await sleep(50 + Math.round(Math.random() * 50));
-  }
-}
-
-function lockIsStale(lockPath: string): boolean {
+export async function lockState(path: string, waitMs: number): Promise<StateLock | null> {
+  mkdirSync(dirname(path), { recursive: true });
   try {
-    const info = JSON.parse(readFileSync(lockPath, 'utf8')) as { pid?: number; expires?: number };
-    if (typeof info.expires === 'number' && Date.now() > info.expires) return true;
-    if (typeof info.pid === 'number' && !pidAlive(info.pid)) return true;
-    return false;
-  } catch {
-    // Being written right now, or garbage: stale only if it is old.
-    try {
-      return Date.now() - statSync(lockPath).mtimeMs > 10_000;
-    } catch {
-      return false;
-    }
+    return await acquireLock(path, { timeoutMs: waitMs });
+  } catch (err) {
+    if (err instanceof DataError) return null;
+    throw err;
   }
 }

@@ -55,7 +55,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
       '--attach', extra, '--attach-exports', '--max-summaries', '3', '--timeout', '5s',
     ], { input });
     expect(r.stderr).toBe(r.stderr.includes('warning') ? '' : r.stderr);
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records).toHaveLength(1);
     const rec = r.records[0]!;
     expect(rec).toMatchObject({ kind: 'notification', status: 'sent', reason: null, transport: 'smtp', attempts: 1, job: 'user_management', error_count: 7, path: null });
@@ -91,7 +91,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
   it('uses STARTTLS with a self-signed certificate trusted through --tls-ca', async () => {
     const s = await smtp({ starttls: true });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--tls-ca', TLS_CERT, '--timeout', '5s'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 1 });
     expect(s.received[0]!.secure).toBe(true);
   });
@@ -99,7 +99,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
   it('an untrusted certificate is a permanent failure: one attempt, failed, exit 0', async () => {
     const s = await smtp({ starttls: true });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--timeout', '5s'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect(r.records[0]!.reason).toMatch(/certificate/i);
     expect(s.received).toHaveLength(0);
@@ -129,7 +129,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     const ok = await run('notify', ['--via', `smtp://gear:right@127.0.0.1:${s.port}`, '--to', 'a@uni.org', '--tls-ca', TLS_CERT, '--timeout', '5s'], { input: ndjson(events()) });
     expect(ok.records[0]).toMatchObject({ status: 'sent' });
     const bad = await run('notify', ['--via', `smtp://gear:wrong-pw@127.0.0.1:${s.port}`, '--to', 'a@uni.org', '--tls-ca', TLS_CERT, '--timeout', '5s', '-v'], { input: ndjson(events()) });
-    expect(bad.exitCode).toBe(0);
+    expect(bad.exitCode, bad.stderr).toBe(0);
     expect(bad.records[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect(bad.stderr + bad.stdout).not.toContain('wrong-pw');
     expect(s.received).toHaveLength(1);
@@ -138,20 +138,20 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
   it('server down: retries until --timeout, then failed with exit 0; --strict exits 1', async () => {
     const port = await deadPort();
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${port}`, '--to', 'a@uni.org', '--timeout', '1500ms'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'failed' });
     expect(r.records[0]!.attempts).toBeGreaterThan(1);
     expect(r.records[0]!.reason).toMatch(/ECONNREFUSED/);
     expect(r.stderr).toMatch(/^notify: user_management: delivery via smtp:\/\/127\.0\.0\.1:\d+ failed: /m);
     const strict = await run('notify', ['--via', `smtp://127.0.0.1:${port}`, '--to', 'a@uni.org', '--timeout', '500ms', '--strict'], { input: ndjson(events()) });
-    expect(strict.exitCode).toBe(1);
+    expect(strict.exitCode, strict.stderr).toBe(1);
     expect(strict.records[0]).toMatchObject({ status: 'failed' });
   });
 
   it('451 twice, then accepted: sent after 3 attempts', async () => {
     const s = await smtp({ dataReplies: [451, 451] });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--timeout', '10s'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 3 });
     expect(s.dataAttempts).toBe(3);
     expect(s.received).toHaveLength(1);
@@ -160,7 +160,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
   it('550 is permanent: no retry, failed after 1 attempt', async () => {
     const s = await smtp({ rcptReply: 550 });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--timeout', '10s'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect(r.records[0]!.reason).toMatch(/^550/);
   });
@@ -169,7 +169,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     const peer = await startSilentPeer();
     servers.push(peer);
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${peer.port}`, '--to', 'a@uni.org', '--timeout', '1s'], { input: ndjson(events()), timeout: 20_000 });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'failed' });
     expect(peer.connections).toBeGreaterThanOrEqual(1);
   });
@@ -178,7 +178,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     const peer = await startDroppingPeer(1);
     servers.push(peer);
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${peer.port}`, '--to', 'a@uni.org', '--timeout', '5s'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 2 });
     expect(peer.accepted).toBe(1);
   });
@@ -187,7 +187,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     const peer = await startDroppingPeer(1000);
     servers.push(peer);
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${peer.port}`, '--to', 'a@uni.org', '--timeout', '1s'], { input: ndjson(events()) });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'failed' });
     expect(r.records[0]!.attempts).toBeGreaterThan(1);
   });
@@ -195,7 +195,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
   it('no recipients: skipped with a warning, nothing sent', async () => {
     const s = await smtp();
     const r = await run('notify', ['--via', s.url], { input: ndjson(events()), env: { NOTIFY_TO: '' } });
-    expect(r.exitCode).toBe(0);
+    expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'skipped', reason: 'no recipients', attempts: 0 });
     expect(r.stderr).toMatch(/warning: .*no recipients/);
     expect(s.received).toHaveLength(0);
