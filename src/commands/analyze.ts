@@ -21,7 +21,8 @@ import type { JsonObject } from '../core/event.js';
 import type { Item } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
 
-export type AnalyzeMode = 'summary' | 'partial' | 'merge';
+/** merge-partial merges partial states into one partial state (a combiner, or a tree of merges). */
+export type AnalyzeMode = 'summary' | 'partial' | 'merge' | 'merge-partial';
 
 export interface AnalyzeOptions {
   mode?: AnalyzeMode;
@@ -51,11 +52,14 @@ const NULL_GROUP = '\u0000none';
 /** The pure core: records in; pass-through records, then summaries (or partials) out. */
 export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
   const mode = opts.mode ?? 'summary';
+  const merging = mode === 'merge' || mode === 'merge-partial';
+  const partialOut = mode === 'partial' || mode === 'merge-partial';
   const filter = opts.filter ?? null;
   let by: GroupBy | null = opts.by ?? null;
-  let byFixed = opts.by != null || mode !== 'merge';
+  let byFixed = opts.by != null || !merging;
+  const capsGiven = opts.maxUsers !== undefined || opts.maxSummaries !== undefined || opts.maxErrorsPerUser !== undefined;
   let limits: SummaryLimits | null =
-    mode !== 'merge' || opts.maxUsers !== undefined || opts.maxSummaries !== undefined || opts.maxErrorsPerUser !== undefined
+    !merging || capsGiven
       ? {
           max_users: opts.maxUsers ?? DEFAULT_MAX_USERS,
           max_summaries: opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES,
@@ -75,6 +79,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
   const groups = new Map<string, SummaryState>();
   let errorCount = 0;
   // --merge: every export record (direct, or carried in a partial) is passed on once and shared.
+  // (A grouped --partial run with no events has no partial to carry it, hence both ways.)
   const mergedExports = new Map<string, JsonObject>();
   const mergeExport = (rec: JsonObject, emit: Emit) => {
     const key = stableStringify(rec);
@@ -128,15 +133,22 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
       );
     }
     if (p.limitsGiven) {
-      if (limits === null) limits = { ...p.limits };
-      else if (
-        p.limits.max_users !== limits.max_users ||
-        p.limits.max_summaries !== limits.max_summaries ||
-        p.limits.max_errors_per_user !== limits.max_errors_per_user
-      ) {
-        warn(
-          `partials were made with other caps (${JSON.stringify(p.limits)}) than this merge's (${JSON.stringify(limits)}); the capped lists may differ from one run`,
-        );
+      if (capsGiven) {
+        const l = effectiveLimits();
+        if (p.limits.max_users < l.max_users || p.limits.max_summaries < l.max_summaries || p.limits.max_errors_per_user < l.max_errors_per_user) {
+          warn(`partials were made with smaller caps (${JSON.stringify(p.limits)}) than this merge's (${JSON.stringify(l)}); the capped lists may differ from one run`);
+        }
+      } else if (limits === null) {
+        limits = { ...p.limits };
+      } else {
+        // The smallest caps among the partials are the ones a merge can honour exactly.
+        limits = {
+          max_users: Math.min(limits.max_users, p.limits.max_users),
+          max_summaries: Math.min(limits.max_summaries, p.limits.max_summaries),
+          max_errors_per_user: Math.min(limits.max_errors_per_user, p.limits.max_errors_per_user),
+        };
+        root?.lowerLimits(limits);
+        for (const g of groups.values()) g.lowerLimits(limits);
       }
     }
     const state = by === null ? rootState() : groupState(p.group!.value);
@@ -149,7 +161,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
     const now = opts.now ?? new Date().toISOString();
     const bad = opts.badLines?.() ?? 0;
     const out = (s: SummaryState) => {
-      const rec: Summary | SummaryPartial = mode === 'partial' ? s.partial() : s.build();
+      const rec: Summary | SummaryPartial = partialOut ? s.partial() : s.build();
       rec.generated_at = now;
       emit(rec as unknown as JsonObject);
     };
@@ -177,19 +189,15 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
       const rec = item.value;
       const kind = rec.kind;
       if (kind !== undefined && kind !== 'event') {
-        if (mode === 'merge') {
+        if (merging) {
           if (isMergeable(rec)) return mergeRecord(item, emit);
           // Already counted by the partial that passed it on; an export is passed on once.
           if (kind === 'export') mergeExport(rec, emit);
           else emit(rec);
           return;
         }
+        // An export record also travels inside the partials; --merge passes each on once.
         const s = rootState();
-        if (kind === 'export' && mode === 'partial') {
-          // Carried inside the partial instead: --merge passes it on, so it arrives once.
-          s.addPassThrough(rec);
-          return;
-        }
         s.addPassThrough(rec);
         emit(rec);
         return;
@@ -202,7 +210,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
         return;
       }
       if (by === null) {
-        if (mode === 'merge') byFixed = true;
+        if (merging) byFixed = true;
         const s = rootState();
         if (filter !== null && !filter(rec)) {
           s.addFiltered();
@@ -212,11 +220,12 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
         s.add(rec);
         return;
       }
-      const s = groupState(groupValue(by, rec));
       if (filter !== null && !filter(rec)) {
-        s.addFiltered();
+        // Counted run-wide only: a group made of filtered-out events would be an empty summary.
+        rootState().addFiltered();
         return;
       }
+      const s = groupState(groupValue(by, rec));
       if (type === 'error') errorCount++;
       s.add(rec);
     },
@@ -242,7 +251,7 @@ export default defineCommand({
   args: {
     ...filesArg,
     by: { type: 'enum', options: ['user', 'category', 'center'], valueHint: 'user|category|center', description: 'One summary per group instead of one in all' },
-    partial: { type: 'boolean', description: 'Write mergeable partial states (kind summary_partial) for --merge' },
+    partial: { type: 'boolean', description: 'Write mergeable partial states (kind summary_partial) for --merge; with --merge, merge into one partial (a combiner)' },
     merge: { type: 'boolean', description: 'Combine partial states (and uncapped summaries) into the summary one run would give' },
     'fail-on-errors': { type: 'boolean', description: 'Exit 3 after writing the summary when any error event is present' },
     format: { type: 'enum', options: ['json', 'table'], valueHint: 'json|table', description: 'Output format (default: table when stdout is a terminal, json otherwise)' },
@@ -254,10 +263,9 @@ export default defineCommand({
     ...commonArgs,
   },
   async run(ctx) {
-    if (ctx.args.partial && ctx.args.merge) throw invalidOption('partial', 'cannot be combined with --merge (run analyze --partial | analyze --merge)');
-    const mode: AnalyzeMode = ctx.args.merge ? 'merge' : ctx.args.partial ? 'partial' : 'summary';
+    const mode: AnalyzeMode = ctx.args.merge ? (ctx.args.partial ? 'merge-partial' : 'merge') : ctx.args.partial ? 'partial' : 'summary';
     const format = (ctx.args.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
-    if (format === 'table' && mode === 'partial') throw invalidOption('format', 'must be json with --partial', format);
+    if (format === 'table' && ctx.args.partial) throw invalidOption('format', 'must be json with --partial', format);
     const table = format === 'table';
     const summaries: Summary[] = [];
     const stage = createAnalyzeStage({

@@ -192,9 +192,9 @@ function centerOf(uc: JsonValue | undefined): number | null {
  * the N first of a merge are the N first of the union of each piece's N first.
  */
 export class SummaryState {
-  readonly maxUsers: number;
-  readonly maxSummaries: number;
-  readonly maxErrorsPerUser: number;
+  maxUsers: number;
+  maxSummaries: number;
+  maxErrorsPerUser: number;
   readonly group: SummaryGroup | null;
   private readonly jobOverride: string | null;
   private readonly now: string | (() => string) | undefined;
@@ -277,12 +277,12 @@ export class SummaryState {
     let batch = this.batches.get(key);
     if (batch === undefined) {
       if (this.batchCeiling !== null && key >= this.batchCeiling) return;
-      const uc = event.user_context;
-      const email = isPlainObject(uc) && typeof uc.email === 'string' && uc.email !== '' ? uc.email : null;
-      batch = { email, name: 'Unknown', center: null, count: 0, errors: [], sorted: true };
+      batch = { email: null, name: 'Unknown', center: null, count: 0, errors: [], sorted: true };
       this.admitBatch(key, batch);
     }
     const uc = event.user_context;
+    // A user's key is their email when they have one, so any email seen for the key is the key.
+    if (batch.email === null && isPlainObject(uc) && typeof uc.email === 'string' && uc.email !== '') batch.email = uc.email;
     batch.name = betterName(batch.name, nameOf(uc));
     batch.center = smallerCenter(batch.center, centerOf(uc));
     batch.count++;
@@ -347,7 +347,17 @@ export class SummaryState {
     if (this.maxErrorsPerUser === 0) return;
     batch.errors.push(err);
     batch.sorted = false;
-    if (batch.errors.length >= 2 * this.maxErrorsPerUser + 16) compactErrors(batch, this.maxErrorsPerUser);
+    if (batch.errors.length >= 2 * this.maxErrorsPerUser + 4) compactErrors(batch, this.maxErrorsPerUser);
+  }
+
+  /**
+   * Lowers the caps (a merge adopts the smallest caps among its partials). Safe at any time:
+   * each list is "the first N in a fixed order", and the first N of a longer list stay first.
+   */
+  lowerLimits(l: SummaryLimits): void {
+    this.maxUsers = Math.min(this.maxUsers, l.max_users);
+    this.maxSummaries = Math.min(this.maxSummaries, l.max_summaries);
+    this.maxErrorsPerUser = Math.min(this.maxErrorsPerUser, l.max_errors_per_user);
   }
 
   /** Adds a partial state (or an uncapped summary) built with the same limits. */
@@ -372,9 +382,10 @@ export class SummaryState {
         let batch = this.batches.get(key);
         if (batch === undefined) {
           if (this.batchCeiling !== null && key >= this.batchCeiling) continue;
-          batch = { email: b.email, name: 'Unknown', center: null, count: 0, errors: [], sorted: true };
+          batch = { email: null, name: 'Unknown', center: null, count: 0, errors: [], sorted: true };
           this.admitBatch(key, batch);
         }
+        batch.email ??= b.email;
         batch.name = betterName(batch.name, b.name);
         batch.center = smallerCenter(batch.center, b.center_id);
         batch.count += b.error_count;
