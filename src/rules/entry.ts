@@ -5,6 +5,7 @@ import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js
 import type { Authorization, DirectoryEntry } from './types.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
+const MULTI_SPACE = /\s\s|[\t\n\r\f\v]/;
 
 /** Lower-case, trimmed: the form every email comparison uses. */
 export function emailKey(email: string | null | undefined): string | null {
@@ -16,7 +17,9 @@ export function emailKey(email: string | null | undefined): string | null {
 /** The key a full name is looked up by: case and spacing do not matter. */
 export function nameKey(name: string | null | undefined): string | null {
   if (name == null) return null;
-  const k = name.trim().replace(/\s+/g, ' ').toLowerCase();
+  let k = name.trim().toLowerCase();
+  // Most names have single spaces: test before paying for the replace.
+  if (MULTI_SPACE.test(k)) k = k.replace(/\s+/g, ' ');
   return k === '' || k === 'unknown' ? null : k;
 }
 
