@@ -5,6 +5,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse';
 import { DataError, invalidOption } from './errors.js';
+import { CsvScanner, type ScannedRecord } from './csv-scan.js';
 import { openAtomic, writeFailure, type AtomicFile } from './atomic-file.js';
 import { backupFile, backupStamp } from './backup.js';
 import { acquireLock, type FileLock, type LockInfo } from './file-lock.js';
@@ -75,9 +76,11 @@ interface ScanResult {
   sawHeader: boolean;
   /** Why [goodEnd, size) is a torn row, or null when the file ends cleanly. */
   torn: string | null;
+  /** Whether the file's first record ends with CRLF (null: not scanned from the start, or empty). */
+  crlf: boolean | null;
 }
 
-type OnRecord = (cells: string[], start: number, end: number) => void | Promise<void>;
+type OnRecord = (cells: string[], start: number, end: number, crlf: boolean | null) => void | Promise<void>;
 
 function headerMismatch(path: string, opts: ScanOptions, got: string[]): DataError {
   const d = opts.delimiter;
@@ -102,91 +105,65 @@ async function readRange(fh: FileHandle, start: number, end: number): Promise<Bu
   return buf.subarray(0, off);
 }
 
-// Why: a crash tears at most the one record being written; more than one record after the
-// parse error means the file was malformed earlier, which must not be "repaired" by cutting.
-function isSingleRecord(tail: Buffer, quote: number): boolean {
-  let inQuote = false;
-  for (let i = 0; i < tail.length; i++) {
-    const b = tail[i]!;
-    if (b === quote) inQuote = !inQuote;
-    else if (b === NL && !inQuote) {
-      for (let j = i + 1; j < tail.length; j++) if (tail[j] !== NL && tail[j] !== 0x0d) return false;
-      return true;
-    }
+// Why: a crash tears at most the one record being written. A tail that holds a line which is a
+// whole record by itself (the right number of cells) means the file was malformed earlier, and
+// cutting would lose rows: refuse instead (a multi-line cell that looks like a row is refused too).
+function looksLikeOneTornRecord(tail: Buffer, opts: ScanOptions): boolean {
+  const lines = tail.toString('utf8').split(/\r?\n/);
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line && line.split(opts.delimiter).length >= opts.columns.length && !line.includes(opts.quote)) return false;
   }
   return true;
 }
 
-// Why: one pass with csv-parse over [from, size): validates the header, hands each complete
+// Why: one pass over [from, size): validates the header, hands each complete
 // record (and its byte range) to onRecord, and finds a torn last row without reading twice.
 async function scanFile(path: string, fh: FileHandle, from: number, size: number, opts: ScanOptions, onRecord: OnRecord): Promise<ScanResult> {
-  const result: ScanResult = { goodEnd: from, records: 0, sawHeader: false, torn: null };
+  const result: ScanResult = { goodEnd: from, records: 0, sawHeader: false, torn: null, crlf: null };
   if (size <= from) return result;
   let headerPending = opts.expectHeader && from === 0;
-  const deliver = async (rec: { cells: string[]; start: number; end: number }): Promise<void> => {
+  const deliver = (rec: ScannedRecord): void | Promise<void> => {
+    if (from === 0 && result.crlf === null) result.crlf = rec.crlf;
+    result.goodEnd = rec.end;
     if (headerPending) {
       headerPending = false;
       const same = rec.cells.length === opts.columns.length && rec.cells.every((c, i) => c === opts.columns[i]);
       if (!same) throw headerMismatch(path, opts, rec.cells);
       result.sawHeader = true;
-    } else {
-      result.records++;
-      await onRecord(rec.cells, rec.start, rec.end);
+      return;
     }
-    result.goodEnd = rec.end;
+    result.records++;
+    return onRecord(rec.cells, rec.start, rec.end, result.crlf);
   };
-  const collected: Array<{ cells: string[]; bytes: number }> = [];
-  const parser = parse({
-    delimiter: opts.delimiter,
-    quote: opts.quote,
-    escape: opts.quote,
-    bom: from === 0,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    on_record: (record: string[], ctx: { bytes: number }) => {
-      collected.push({ cells: record, bytes: ctx.bytes });
-      return null;
-    },
-  });
-  let parseError: Error | null = null;
-  parser.on('error', (err) => {
-    parseError ??= err;
-  });
-  parser.resume();
-  const feed = (chunk: Buffer | null): Promise<void> =>
-    new Promise((resolve) => {
-      if (chunk) parser.write(chunk, () => resolve());
-      else {
-        parser.once('end', resolve);
-        parser.once('error', () => resolve());
-        parser.end();
+  const scanner = new CsvScanner({ delimiter: opts.delimiter, quote: opts.quote, base: from });
+  const held: { last: ScannedRecord | null } = { last: null };
+  const take = async (records: ScannedRecord[]): Promise<void> => {
+    for (const r of records) {
+      if (held.last) {
+        const pending = deliver(held.last);
+        if (pending) await pending;
       }
-    });
-  const held: { last: { cells: string[]; start: number; end: number } | null } = { last: null };
-  let prevEnd = from;
-  const drain = async (): Promise<void> => {
-    for (const r of collected.splice(0)) {
-      if (held.last) await deliver(held.last);
-      held.last = { cells: r.cells, start: prevEnd, end: from + r.bytes };
-      prevEnd = held.last.end;
+      held.last = r;
     }
   };
-  for (let pos = from; pos < size && !parseError; ) {
+  let parseError: string | null = null;
+  for (let pos = from; pos < size && !scanner.error; ) {
     const chunk = await readRange(fh, pos, Math.min(size, pos + SCAN_CHUNK));
     if (!chunk.length) break;
     pos += chunk.length;
-    await feed(chunk);
-    await drain();
+    await take(scanner.push(chunk));
   }
-  if (!parseError) await feed(null);
-  await drain();
+  const tail = scanner.end();
+  await take(tail.records);
+  parseError = tail.error;
   const last = held.last;
   if (parseError) {
     if (last) await deliver(last);
-    const tailSize = size - result.goodEnd;
-    const tail = tailSize <= MAX_TORN_BYTES ? await readRange(fh, result.goodEnd, size) : null;
-    if (!tail || !isSingleRecord(tail, opts.quote.charCodeAt(0))) {
-      throw new DataError(`malformed CSV before its last row (${(parseError as Error).message.split('\n')[0]}); nothing was written: fix or move the file`, path);
+    const tornSize = size - result.goodEnd;
+    const torn = tornSize <= MAX_TORN_BYTES ? await readRange(fh, result.goodEnd, size) : null;
+    if (!torn || !looksLikeOneTornRecord(torn, opts)) {
+      throw new DataError(`malformed CSV before its last row (${parseError}); nothing was written: fix or move the file`, path);
     }
     result.torn = 'its last record does not parse';
     return result;
@@ -307,9 +284,15 @@ abstract class LedgerBase {
     this.eol = opts.crlf ? '\r\n' : '\n';
   }
 
+  /** The line ending of the existing file, which appended and replaced rows follow. */
+  protected fileCrlf: boolean | null = null;
+
   protected encode(cells: string[]): string {
     const row = this.opts.encodeRow(cells);
-    return row.endsWith('\n') ? row : row + this.eol;
+    if (!row.endsWith('\n')) return row + (this.fileCrlf === null ? this.eol : this.fileCrlf ? '\r\n' : '\n');
+    if (this.fileCrlf === true && !row.endsWith('\r\n')) return row.slice(0, -1) + '\r\n';
+    if (this.fileCrlf === false && row.endsWith('\r\n')) return row.slice(0, -2) + '\n';
+    return row;
   }
 
   protected prelude(): string {
@@ -397,6 +380,7 @@ class AppendLedger extends LedgerBase implements Ledger {
     const scan = await scanFile(this.opts.path, fh, from, st.size, this.scanOpts, (cells) => {
       if (idx >= 0 && cells[idx] !== undefined) this.keys.add(cells[idx]!);
     });
+    if (fresh) this.fileCrlf = scan.crlf;
     let size = st.size;
     if (scan.torn) {
       await this.backupOnce();
@@ -548,7 +532,6 @@ class UpsertLedger extends LedgerBase implements Ledger {
       const replaced = new Set<string>();
       let dropped = 0;
       let copyFrom = 0;
-      let sawHeader = false;
       const copy = async (start: number, end: number): Promise<void> => {
         for (let pos = start; pos < end; ) {
           const buf = await readRange(src!, pos, Math.min(end, pos + (1 << 20)));
@@ -559,24 +542,28 @@ class UpsertLedger extends LedgerBase implements Ledger {
       };
       if (src && size > 0) {
         const idx = this.keyIdx;
-        const scan = await scanFile(path, src, 0, size, this.scanOpts, async (cells, start, end) => {
+        const replace = async (key: string, next: string[], start: number, end: number): Promise<void> => {
+          await copy(copyFrom, start);
+          copyFrom = end;
+          if (replaced.has(key)) {
+            dropped++;
+            return;
+          }
+          replaced.add(key);
+          rows++;
+          await file.write(this.encode(next));
+        };
+        const scan = await scanFile(path, src, 0, size, this.scanOpts, (cells, start, end, crlf) => {
+          this.fileCrlf = crlf;
           const key = cells[idx];
           const next = key === undefined ? undefined : pending.get(key);
           if (!next) {
             rows++;
             return;
           }
-          await copy(copyFrom, start);
-          copyFrom = end;
-          if (replaced.has(key!)) {
-            dropped++;
-            return;
-          }
-          replaced.add(key!);
-          rows++;
-          await file.write(this.encode(next));
+          return replace(key!, next, start, end);
         });
-        sawHeader = scan.sawHeader;
+        this.fileCrlf = scan.crlf;
         await copy(copyFrom, scan.goodEnd);
         if (scan.torn) await this.reportTorn(src, scan.goodEnd, size, scan.torn);
         if (scan.goodEnd === 0) await file.write(this.prelude());
