@@ -127,7 +127,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
       byFixed = true;
     } else if (pBy !== by) {
       throw new DataError(
-        `cannot merge a ${pBy ? `--by ${pBy}` : 'ungrouped'} partial into a ${by ? `--by ${by}` : 'ungrouped'} merge`,
+        `cannot merge partials of different groupings (--by ${pBy ?? 'none'} here, --by ${by ?? 'none'} before); give every analyze the same --by`,
         item.file,
         item.line,
       );
