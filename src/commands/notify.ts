@@ -258,6 +258,7 @@ async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: N
       attempts: result.attempts,
       path: result.value.path ?? null,
     };
+    if (result.value.rejected?.length) log.warn(`${job}: the server refused ${result.value.rejected.join(', ')}; sent to the others`);
     log.info(`${job}: sent via ${transport.display}${to.length ? ` to ${to.join(', ')}` : ''}${sent.path ? ` (${sent.path})` : ''}`);
     if (opts.statePath) {
       try {

@@ -80,7 +80,8 @@ export function createSmtp(url: URL, opts: SmtpOptions = {}): Transport {
         if (Array.isArray(info.accepted) && info.accepted.length === 0) {
           throw new DeliveryError(`no recipient was accepted: ${String(info.response ?? '')}`, 'permanent', 'EENVELOPE');
         }
-        return { messageId: info.messageId ?? msg.messageId };
+        const rejected = (Array.isArray(info.rejected) ? (info.rejected as unknown[]) : []).map((r) => (typeof r === 'string' ? r : String((r as { address?: unknown }).address)));
+        return { messageId: info.messageId ?? msg.messageId, rejected };
       } finally {
         ctx.signal.removeEventListener('abort', abort);
         transporter.close();

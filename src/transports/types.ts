@@ -34,6 +34,8 @@ export interface SendResult {
   messageId: string | null;
   /** The outbox file, for file:DIR. */
   path?: string | null;
+  /** Recipients the server refused while accepting the others. */
+  rejected?: string[];
 }
 
 export interface Transport {

@@ -32,12 +32,16 @@ export interface TestSmtp {
 export interface TestSmtpOptions {
   /** Offer STARTTLS with the fixture certificate (otherwise STARTTLS is hidden). */
   starttls?: boolean;
+  /** Implicit TLS from the first byte (smtps://) with the fixture certificate. */
+  implicitTls?: boolean;
   /** Require AUTH with this user and password. */
   auth?: { user: string; pass: string };
   /** Replies to the first DATA attempts, e.g. [451, 451]: later attempts are accepted. */
   dataReplies?: number[];
   /** Reply to every RCPT TO with this code (e.g. 550). */
   rcptReply?: number;
+  /** Refuse these recipients with 550 and accept the others. */
+  rejectRcpt?: string[];
 }
 
 function smtpError(code: number): Error & { responseCode: number } {
@@ -52,16 +56,17 @@ export async function startSmtp(opts: TestSmtpOptions = {}): Promise<TestSmtp> {
   const replies = [...(opts.dataReplies ?? [])];
   const options: SMTPServerOptions = {
     logger: false,
-    secure: false,
+    secure: !!opts.implicitTls,
     hideSTARTTLS: !opts.starttls,
-    ...(opts.starttls ? { key: readFileSync(TLS_KEY), cert: readFileSync(TLS_CERT) } : {}),
+    ...(opts.starttls || opts.implicitTls ? { key: readFileSync(TLS_KEY), cert: readFileSync(TLS_CERT) } : {}),
     authOptional: !opts.auth,
-    allowInsecureAuth: !opts.starttls,
+    allowInsecureAuth: !opts.starttls && !opts.implicitTls,
     onAuth(auth, _session, cb) {
       if (opts.auth && auth.username === opts.auth.user && auth.password === opts.auth.pass) cb(null, { user: auth.username });
       else cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
     },
-    onRcptTo(_address, _session, cb) {
+    onRcptTo(address, _session, cb) {
+      if (opts.rejectRcpt?.includes(address.address)) return cb(smtpError(550));
       cb(opts.rcptReply ? smtpError(opts.rcptReply) : null);
     },
     onData(stream, session: SMTPServerSession, cb) {
@@ -94,7 +99,7 @@ export async function startSmtp(opts: TestSmtpOptions = {}): Promise<TestSmtp> {
   const port = (server.server.address() as { port: number }).port;
   return {
     port,
-    url: `smtp://127.0.0.1:${port}`,
+    url: `${opts.implicitTls ? 'smtps' : 'smtp'}://127.0.0.1:${port}`,
     received,
     get dataAttempts() {
       return state.dataAttempts;
