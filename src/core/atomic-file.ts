@@ -1,7 +1,7 @@
 // A file is replaced atomically: written to a temporary file in the same folder, fsynced,
 // renamed over the target, and the folder fsynced, so whatever kills the process leaves
 // either the old file or the complete new one, never half of one.
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { DataError } from './errors.js';
@@ -54,6 +54,37 @@ export async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh?.close().catch(() => undefined);
   }
+}
+
+// Why: signal 0 asks the kernel whether the pid exists without touching it; EPERM means it does.
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+// Why: SIGKILL cannot be caught, so a killed writer's temp file stays; the next writer (holding the
+// file's lock) removes the temp files of this target whose process is gone. Returns their names.
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^\\.${base}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+  const removed: string[] = [];
+  let names: string[] = [];
+  try {
+    names = await readdir(dirname(path) || '.');
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    await rm(join(dirname(path), name), { force: true }).catch(() => undefined);
+    removed.push(name);
+  }
+  return removed;
 }
 
 // Why: a short write is legal for write(2); loop until the whole buffer is on its way.

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse';
 import { DataError, invalidOption } from './errors.js';
 import { CsvScanner, type ScannedRecord } from './csv-scan.js';
-import { openAtomic, writeFailure, type AtomicFile } from './atomic-file.js';
+import { openAtomic, removeStaleTemps, writeFailure, type AtomicFile } from './atomic-file.js';
 import { backupFile, backupStamp } from './backup.js';
 import { acquireLock, type FileLock, type LockInfo } from './file-lock.js';
 
@@ -270,6 +270,7 @@ abstract class LedgerBase {
   protected readonly log: (m: string) => void;
   protected readonly eol: string;
   protected backedUp = false;
+  private tempsSwept = false;
   protected closed = false;
   appended = 0;
   updated = 0;
@@ -299,12 +300,17 @@ abstract class LedgerBase {
     return (this.opts.bom ? '\uFEFF' : '') + (this.opts.header ? this.encode(this.opts.columns) : '');
   }
 
-  protected lock(): Promise<FileLock> {
-    return acquireLock(this.opts.path, {
+  protected async lock(): Promise<FileLock> {
+    const lock = await acquireLock(this.opts.path, {
       timeoutMs: this.opts.lockTimeoutMs,
       onWait: (holder: LockInfo | null) =>
         this.log(`${this.opts.path}: waiting for the lock held by ${holder ? `pid ${holder.pid} on ${holder.hostname}` : 'another process'}`),
     });
+    if (!this.tempsSwept) {
+      this.tempsSwept = true;
+      await removeStaleTemps(this.opts.path);
+    }
+    return lock;
   }
 
   protected async backupOnce(): Promise<void> {

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DataError } from './errors.js';
-import { writeFailure } from './atomic-file.js';
+import { pidAlive, writeFailure } from './atomic-file.js';
 import { forget, removeOnSignal } from './cleanup.js';
 
 // Why: a minute is long enough for any batch commit and short enough for a cron job to fail visibly.
@@ -68,15 +68,8 @@ function parseInfo(text: string): LockInfo | null {
   return null;
 }
 
-// Why: signal 0 asks the kernel whether the pid exists without touching it; EPERM means it does.
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+// Why: tests and callers check holders the same way the lock does.
+export { pidAlive };
 
 interface Seen {
   text: string;

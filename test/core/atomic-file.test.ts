@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/run.js';
-import { openAtomic } from '../../src/core/atomic-file.js';
+import { openAtomic, removeStaleTemps } from '../../src/core/atomic-file.js';
 
 const writer = join(ROOT, 'test/fixtures/atomic-writer.mjs');
 // Waits (by polling the folder, not by timing) until the writer's temporary file holds data.
@@ -84,6 +84,8 @@ describe('openAtomic', () => {
     child.kill('SIGKILL');
     await child;
     expect(readFileSync(path, 'utf8').slice(0, 40)).toBe('precious\n');
+    expect(await removeStaleTemps(path)).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(['out.csv']);
   });
 
   it('a run that finishes replaces the file completely', async () => {
