@@ -264,7 +264,8 @@ export default defineCommand({
   },
   async run(ctx) {
     const mode: AnalyzeMode = ctx.args.merge ? (ctx.args.partial ? 'merge-partial' : 'merge') : ctx.args.partial ? 'partial' : 'summary';
-    const format = (ctx.args.format as string | undefined) ?? (process.stdout.isTTY ? 'table' : 'json');
+    // Partials are for machines: JSON even on a terminal.
+    const format = (ctx.args.format as string | undefined) ?? (process.stdout.isTTY && !ctx.args.partial ? 'table' : 'json');
     if (format === 'table' && ctx.args.partial) throw invalidOption('format', 'must be json with --partial', format);
     const table = format === 'table';
     const summaries: Summary[] = [];
