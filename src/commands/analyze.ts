@@ -40,6 +40,8 @@ export interface AnalyzeOptions {
   /** A record that is neither an event nor a known kind; the CLI reports it as a bad line. */
   onInvalid?: (item: Item, reason: string) => void;
   onWarning?: (text: string) => void;
+  /** Awaited every few hundred summaries at the end (the CLI flushes stdout: --by user can emit 60,000). */
+  drain?: () => Promise<void>;
 }
 
 export interface AnalyzeStage extends Stage {
@@ -157,7 +159,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
     state.mergePartial({ ...p, exports: [] });
   };
 
-  const finish = (emit: Emit) => {
+  const finish = (emit: Emit): void | Promise<void> => {
     const now = opts.now ?? new Date().toISOString();
     const bad = opts.badLines?.() ?? 0;
     const out = (s: SummaryState) => {
@@ -174,11 +176,23 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
     }
     const exports = [...(root?.exports ?? []), ...mergedExports.values()];
     const keys = [...groups.keys()].sort((a, b) => (a === NULL_GROUP ? 1 : b === NULL_GROUP ? -1 : a < b ? -1 : a > b ? 1 : 0));
-    for (const k of keys) {
+    const one = (k: string) => {
       const s = groups.get(k)!;
+      groups.delete(k);
       for (const e of exports) s.addExport(e);
       out(s);
+    };
+    const drain = opts.drain;
+    if (!drain) {
+      for (const k of keys) one(k);
+      return;
     }
+    return (async () => {
+      for (let i = 0; i < keys.length; i++) {
+        one(keys[i]!);
+        if (i % 256 === 255) await drain();
+      }
+    })();
   };
 
   return {
@@ -230,7 +244,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
       s.add(rec);
     },
     end(emit) {
-      finish(emit);
+      return finish(emit);
     },
   };
 }
@@ -280,6 +294,7 @@ export default defineCommand({
       badLines: () => ctx.policy.count,
       onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: JSON.stringify(item.value) }),
       onWarning: (text) => ctx.log.warn(text),
+      drain: () => ctx.out.flush(),
     });
     // In table mode only the summaries are shown; other records are not printed.
     const sink: Stage = table
