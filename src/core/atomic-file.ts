@@ -36,10 +36,10 @@ const REASONS: Record<string, string> = {
 };
 
 // Why: one line that says what failed, why, and that the user's file was not touched.
-export function writeFailure(path: string, action: string, err: unknown): DataError {
+export function writeFailure(path: string, action: string, err: unknown, outcome = 'the existing file was left untouched'): DataError {
   const code = (err as NodeJS.ErrnoException)?.code;
   const why = (code && REASONS[code]) || (err instanceof Error ? err.message : String(err));
-  return new DataError(`could not ${action} (${why}${code && REASONS[code] ? `, ${code}` : ''}); the existing file was left untouched`, path, undefined, { cause: err });
+  return new DataError(`could not ${action} (${why}${code && REASONS[code] ? `, ${code}` : ''}); ${outcome}`, path, undefined, { cause: err });
 }
 
 // Why: fsync of the folder makes the rename itself durable; some systems refuse it, which is harmless.

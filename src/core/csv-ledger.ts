@@ -419,7 +419,7 @@ class AppendLedger extends LedgerBase implements Ledger {
     } catch (err) {
       await fh.truncate(restoreTo).catch(() => undefined);
       await fh.sync().catch(() => undefined);
-      throw writeFailure(this.opts.path, 'append to it', err);
+      throw writeFailure(this.opts.path, 'append to it', err, 'the rows committed before are kept and the unfinished batch was removed');
     }
   }
 

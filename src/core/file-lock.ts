@@ -1,8 +1,8 @@
 // An advisory lock so that separate processes writing one file take turns: `<path>.lock` is
 // created with O_EXCL and names its holder; a lock whose holder died (same host, pid gone)
 // is broken safely; waiting is bounded and ends with an error that says what to do.
-import { open, readFile, rm, stat } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
+import { link, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DataError } from './errors.js';
@@ -39,6 +39,9 @@ export interface FileLock {
 }
 
 const held = new Map<string, string>();
+// Why: a signal can land after link() succeeded but before its continuation ran; the exit hook
+// then still finds (and, token checked, removes) the lock.
+const attempting = new Map<string, string>();
 const liveTokens = new Set<string>();
 let exitHookInstalled = false;
 
@@ -46,9 +49,9 @@ function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
-    for (const lockPath of held.keys()) {
+    for (const [lockPath, token] of [...held, ...attempting]) {
       try {
-        rmSync(lockPath, { force: true });
+        if (parseInfo(readFileSync(lockPath, 'utf8'))?.token === token) rmSync(lockPath, { force: true });
       } catch {
         // best effort at exit: a leftover lock of a dead pid is broken by the next writer
       }
@@ -117,7 +120,10 @@ async function breakStale(lockPath: string, seen: Seen): Promise<void> {
     await fh.writeFile(JSON.stringify({ pid: process.pid, hostname: hostname(), time: new Date().toISOString(), token }));
     await fh.close();
     const now = await look(lockPath);
-    if (now && now.text === seen.text && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs) await rm(lockPath, { force: true });
+    if (now && now.text === seen.text && now.ino === seen.ino && now.mtimeMs === seen.mtimeMs) {
+      await rm(lockPath, { force: true });
+      if (seen.info && /^[\w-]+$/.test(seen.info.token)) await rm(`${lockPath}.${seen.info.token}`, { force: true });
+    }
   } finally {
     await rm(breaker, { force: true });
     forget(breaker);
@@ -139,60 +145,64 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   let delay = 2;
   let noticed = false;
   installExitHook();
-  for (;;) {
-    let fh;
-    try {
-      fh = await open(lockPath, 'wx');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailure(path, `create the lock file ${lockPath}`, err);
-    }
-    if (fh) {
-      held.set(lockPath, token);
-      liveTokens.add(token);
-      removeOnSignal(lockPath);
+  // The lock is born complete: its content goes to a private file first, which is then hard-linked
+  // to <path>.lock (link fails with EEXIST when the lock is taken, atomically, also on NFS).
+  const tmp = `${lockPath}.${token}`;
+  removeOnSignal(tmp);
+  try {
+    await writeFile(tmp, body, { flag: 'wx' });
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    forget(tmp);
+    throw writeFailure(path, `create the lock file ${lockPath}`, err);
+  }
+  try {
+    for (;;) {
+      attempting.set(lockPath, token);
       try {
-        await fh.writeFile(body);
-        await fh.close();
+        await link(tmp, lockPath);
+        held.set(lockPath, token);
+        liveTokens.add(token);
+        return makeLock(lockPath, token);
       } catch (err) {
-        await fh.close().catch(() => undefined);
-        held.delete(lockPath);
-        liveTokens.delete(token);
-        await rm(lockPath, { force: true }).catch(() => undefined);
-        forget(lockPath);
-        throw writeFailure(path, `write the lock file ${lockPath}`, err);
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') throw writeFailure(path, `create the lock file ${lockPath}`, err);
+      } finally {
+        attempting.delete(lockPath);
       }
-      return makeLock(lockPath, token);
+      const seen = await look(lockPath);
+      if (!seen) continue;
+      if (isStale(seen)) {
+        await breakStale(lockPath, seen);
+        continue;
+      }
+      const waited = Date.now() - started;
+      if (waited >= timeoutMs) {
+        throw new DataError(
+          `still locked by ${holderText(seen.info)} after waiting ${Math.round(waited / 1000)}s; if that process is gone, delete ${lockPath}, or raise --lock-timeout`,
+          path,
+        );
+      }
+      if (!noticed && opts.onWait && waited >= (opts.waitNoticeMs ?? 2000)) {
+        noticed = true;
+        opts.onWait(seen.info);
+      }
+      const pause = Math.min(delay, timeoutMs - waited) * (0.5 + Math.random());
+      await new Promise((r) => setTimeout(r, Math.max(1, pause)));
+      delay = Math.min(delay * 2, 25);
     }
-    const seen = await look(lockPath);
-    if (!seen) continue;
-    if (isStale(seen)) {
-      await breakStale(lockPath, seen);
-      continue;
-    }
-    const waited = Date.now() - started;
-    if (waited >= timeoutMs) {
-      throw new DataError(
-        `still locked by ${holderText(seen.info)} after waiting ${Math.round(waited / 1000)}s; if that process is gone, delete ${lockPath}, or raise --lock-timeout`,
-        path,
-      );
-    }
-    if (!noticed && opts.onWait && waited >= (opts.waitNoticeMs ?? 2000)) {
-      noticed = true;
-      opts.onWait(seen.info);
-    }
-    const pause = Math.min(delay, timeoutMs - waited) * (0.5 + Math.random());
-    await new Promise((r) => setTimeout(r, Math.max(1, pause)));
-    delay = Math.min(delay * 2, 25);
+  } finally {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    forget(tmp);
   }
 }
 
 async function releaseHeld(lockPath: string, token: string): Promise<void> {
   if (held.get(lockPath) !== token) return;
-  held.delete(lockPath);
   const now = await look(lockPath).catch(() => null);
   if (now?.info?.token === token) await rm(lockPath, { force: true });
+  held.delete(lockPath);
   liveTokens.delete(token);
-  forget(lockPath);
 }
 
 function makeLock(lockPath: string, token: string): FileLock {

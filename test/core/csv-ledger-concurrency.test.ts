@@ -119,3 +119,60 @@ describe('ledger with concurrent processes', () => {
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n.endsWith('.lock'))).toEqual([]);
   });
 });
+
+describe('ledger under faults', () => {
+  it('a write beyond ulimit -f fails with a clear error, exit 1, and the file keeps only whole committed rows', async () => {
+    const path = join(tempDir(), 'results.csv');
+    const seeded = await writer(path, ['--count', '500']);
+    expect(seeded.exitCode, seeded.stderr).toBe(0);
+    const before = readFileSync(path);
+    const script = `ulimit -f 64; exec "${process.execPath}" "${writerScript}" "${path}" --from 500 --count 5000 --batch 5000`;
+    const res = await execa('bash', ['-c', script], { reject: false });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/results\.csv: could not append to it \(file too large .*EFBIG\); the rows committed before are kept and the unfinished batch was removed/);
+    const after = readFileSync(path);
+    expect(after.subarray(0, before.length).equals(before)).toBe(true);
+    const ids = rows(path).slice(1).map((r) => Number(r[0]));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i));
+    expect((ids.length - 500) % 1000).toBe(0);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('a write beyond ulimit -f during --upsert leaves the ledger exactly as it was', async () => {
+    const path = join(tempDir(), 'ledger.csv');
+    expect((await writer(path, ['--mode', 'upsert', '--count', '500', '--status', 'PENDING'])).exitCode).toBe(0);
+    const before = readFileSync(path);
+    const script = `ulimit -f 64; exec "${process.execPath}" "${writerScript}" "${path}" --mode upsert --count 5000 --batch 5000`;
+    const res = await execa('bash', ['-c', script], { reject: false });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/ledger\.csv: could not write \(file too large .*EFBIG\); the existing file was left untouched/);
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(readdirSync(join(path, '..')).sort()).toEqual(['ledger.csv']);
+  });
+
+  it('SIGTERM during --append releases the lock; the next run repairs any torn row and completes', async () => {
+    const path = join(tempDir(), 'results.csv');
+    const args = ['--key', 'id', '--count', '3000', '--batch', '20', '--pause-every', '20'];
+    const first = writer(path, args);
+    await until(() => contains(path, '\n500;'));
+    first.kill('SIGTERM');
+    await first;
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    const second = await writer(path, args);
+    expect(second.exitCode, second.stderr).toBe(0);
+    const data = rows(path).slice(1);
+    expect(data.map((r) => r[0])).toEqual(Array.from({ length: 3000 }, (_, i) => String(i)));
+  });
+
+  it('a lock held by a live process ends the wait with --lock-timeout and a clear error', async () => {
+    const path = join(tempDir(), 'results.csv');
+    const holder = execa(process.execPath, [join(ROOT, 'test/fixtures/lock-counter.mjs'), path, '0', 'hold'], { reject: false });
+    await until(() => existsSync(`${path}.lock`) && readFileSync(`${path}.lock`, 'utf8').length > 0);
+    const res = await writer(path, ['--count', '10', '--lock-timeout', '300']);
+    holder.kill('SIGTERM');
+    await holder;
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/results\.csv: still locked by pid \d+ on .* after waiting 0s; if that process is gone, delete .*results\.csv\.lock, or raise --lock-timeout/);
+    expect(existsSync(path)).toBe(false);
+  });
+});
