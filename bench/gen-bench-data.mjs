@@ -1,4 +1,4 @@
-// Deterministic benchmark data (seeded PRNG): v1 events, directory entries and a registry.
+// Deterministic benchmark events (seeded PRNG), shaped like PRODUCT.md's v1 event.
 // Same seed, same bytes: runs on different days and machines measure the same input.
 import { openSync, writeSync, closeSync, renameSync, writeFileSync } from 'node:fs';
 
@@ -190,77 +190,20 @@ export function generateEvents(path, count, seed = 7) {
   return { kind: 'events', version: GEN_VERSION, records: count, bytes, seed, by_category: byCategory, distinct_users: distinct, distinct_error_users: distinctError, errors: count - (byCategory[SUCCESS_CATEGORY] ?? 0) };
 }
 
-/** The identity registry (COmanage-like persons), NDJSON: the snapshot process joins against. */
-export function generateRegistry(path, persons, seed = 11) {
-  const r = prng(seed);
-  const users = makeUsers(persons, seed + 1);
-  const out = new LineFile(path);
-  for (let i = 0; i < persons; i++) {
-    const u = users[i];
-    const verified = r() < 0.9;
-    const orcid = r() < 0.04;
-    const person = {
-      registry_id: r() < 0.03 ? null : `PT${String(10_000_000 + i * 7)}`,
-      name: { given: u.first || u.name, family: u.last || '' },
-      status: 'Active',
-      created: r() < 0.02 ? null : new Date(Date.UTC(2024, 0, 1) + Math.floor(r() * 6e10)).toISOString(),
-      email_addresses: [
-        { mail: u.auth_email ?? u.email, type: 'official', verified },
-        ...(r() < 0.3 ? [{ mail: u.email, type: 'delivery', verified: true }] : []),
-      ],
-      org_identities: orcid
-        ? [{ org_name: 'ORCID', identifier: `0000-000${i % 10}-${String(i).padStart(4, '0')}-1234`, email: null }]
-        : [{ org_name: 'Example University', identifier: `eppn:${u.email}`, email: u.auth_email ?? u.email }],
-    };
-    out.line(JSON.stringify(person));
-  }
-  const bytes = out.close();
-  return { kind: 'registry', version: GEN_VERSION, records: persons, bytes, seed };
-}
-
-/** Directory entries (the user-management job's input); most match a registry person. */
-export function generateDirectory(path, count, registryPersons, seed = 13) {
-  const r = prng(seed);
-  const regUsers = makeUsers(registryPersons, 11 + 1);
-  const out = new LineFile(path);
-  for (let i = 0; i < count; i++) {
-    const inRegistry = r() < 0.85;
-    const u = inRegistry ? regUsers[Math.floor(r() * registryPersons)] : {
-      email: `new.user${i}@${DOMAINS[i % DOMAINS.length]}`, first: FIRST[i % FIRST.length], last: LAST[i % LAST.length], center_id: 1 + (i % 60),
-      auth_email: `new.user${i}@idp.${DOMAINS[i % DOMAINS.length]}`,
-    };
-    const entry = {
-      email: u.email,
-      name: { first_name: u.first || (u.name ?? '').split(' ')[0] || null, last_name: u.last || (u.name ?? '').split(' ')[1] || null },
-      auth_email: r() < 0.05 ? null : u.auth_email ?? u.email,
-      adcid: r() < 0.02 ? null : u.center_id ?? 1 + (i % 60),
-      active: r() < 0.95,
-      approved: true,
-      org_name: 'Example Alzheimer Research Center',
-      authorizations: r() < 0.06 ? [] : [{ study_id: 'adrc', activities: ['submit-form', 'view'] }, ...(r() < 0.3 ? [{ study_id: 'leads', activities: ['view'] }] : [])],
-      submit_time: new Date(Date.UTC(2026, 9, 1) + Math.floor(r() * 4e9)).toISOString(),
-    };
-    out.line(JSON.stringify(entry));
-  }
-  const bytes = out.close();
-  return { kind: 'directory', version: GEN_VERSION, records: count, bytes, seed };
-}
-
 export function writeMeta(path, meta) {
   writeFileSync(path, JSON.stringify(meta, null, 2) + '\n');
 }
 
-// CLI: node bench/gen-bench-data.mjs events|registry|directory N OUT
+// CLI: node bench/gen-bench-data.mjs COUNT OUT (directory entries and the registry for `process`
+// come from bench/gen-directory.mjs, the process engineer's generator, which run.js calls).
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [what, n, outPath] = process.argv.slice(2);
+  const [n, outPath] = process.argv.slice(2);
   const count = Number(n);
-  if (!['events', 'registry', 'directory'].includes(what) || !Number.isInteger(count) || !outPath) {
-    process.stderr.write('usage: node bench/gen-bench-data.mjs events|registry|directory COUNT OUT\n');
+  if (!Number.isInteger(count) || !outPath) {
+    process.stderr.write('usage: node bench/gen-bench-data.mjs COUNT OUT\n');
     process.exitCode = 2;
   } else {
-    const meta = what === 'events' ? generateEvents(outPath, count)
-      : what === 'registry' ? generateRegistry(outPath, count)
-      : generateDirectory(outPath, count, 100_000);
+    const meta = generateEvents(outPath, count);
     writeMeta(`${outPath}.meta.json`, meta);
     process.stdout.write(JSON.stringify({ path: outPath, records: meta.records, bytes: meta.bytes }) + '\n');
   }
