@@ -11,6 +11,7 @@ import { getPath } from '../core/filters.js';
 import { invalidOption, UsageError } from '../core/errors.js';
 import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
 import { backupFile } from '../core/backup.js';
+import { openLedger, type Ledger, type LedgerResult } from '../core/csv-ledger.js';
 
 /** Where encoded bytes go; the chunk may be reused once the promise resolves. */
 export interface ByteSink {
@@ -299,6 +300,9 @@ interface FileTarget {
   output: CsvOutput;
   file: AtomicFile | null;
   startedAt: string;
+  /** --append/--dedupe/--upsert: rows of this batch, handed to the ledger at flush. */
+  queue: string[][];
+  ledger: Ledger | null;
 }
 
 export default defineCommand({
@@ -320,8 +324,12 @@ export default defineCommand({
     'redact-key': { type: 'string', valueHint: 'REGEX', description: 'Also redact columns whose name matches REGEX (repeatable)' },
     'split-by': { type: 'string', valueHint: 'FIELD', description: 'One file per value of FIELD; -o must hold {value} or {FIELD}' },
     'allow-empty': { type: 'boolean', description: 'Let an export with no rows replace an existing non-empty file' },
-    backup: { type: 'string', valueHint: 'N', description: 'Keep the N newest copies of a file in backups/ beside it before replacing it' },
+    backup: { type: 'string', valueHint: 'N', bare: '5', description: 'Before changing a file, copy it to backups/ beside it and keep the N newest copies (5 when N is left out)' },
     'pass-through': { type: 'boolean', description: 'Also forward the input records to stdout (needs -o)' },
+    append: { type: 'boolean', description: 'Append to the -o file durably: header checked, a torn last row repaired, a lock between concurrent writers' },
+    dedupe: { type: 'string', valueHint: 'KEY', description: 'With -o: append only rows whose KEY column is not in the file yet (implies --append)' },
+    upsert: { type: 'string', valueHint: 'KEY', description: 'With -o: replace the row with the same KEY in place, append new keys (a status ledger)' },
+    fsync: { type: 'enum', options: ['batch', 'always'], default: 'batch', valueHint: 'batch|always', description: 'With --append/--dedupe/--upsert: fsync per batch of rows, or per row' },
     ...filterArgs,
     ...commonArgs,
   },
@@ -335,6 +343,12 @@ export default defineCommand({
     const keepBackups = ctx.int('backup', 1);
     if (toStdout && splitBy) throw new UsageError('--split-by needs -o with a {value} placeholder');
     if (toStdout && passThrough) throw new UsageError('--pass-through needs -o (stdout carries the CSV otherwise)');
+    const dedupeKey = ctx.args.dedupe as string | undefined;
+    const upsertKey = ctx.args.upsert as string | undefined;
+    const ledgerMode: 'append' | 'upsert' | null = upsertKey !== undefined ? 'upsert' : ctx.args.append === true || dedupeKey !== undefined ? 'append' : null;
+    if (ledgerMode && toStdout) throw new UsageError(`--${upsertKey !== undefined ? 'upsert' : dedupeKey !== undefined ? 'dedupe' : 'append'} needs -o FILE`);
+    if (upsertKey !== undefined && (ctx.args.append === true || dedupeKey !== undefined)) throw new UsageError('--upsert cannot be combined with --append or --dedupe');
+    const fmt = opts.format!;
     const template = toStdout ? null : compileTemplate(outputArg!, splitBy);
     const filter = ctx.filter;
     const filters = filtersUsed(ctx);
@@ -345,7 +359,7 @@ export default defineCommand({
     const touched = new Set<FileTarget>();
 
     const newTarget = (path: string, b: RowBuilder): FileTarget => {
-      const t: FileTarget = { path, output: null as unknown as CsvOutput, file: null, startedAt: new Date().toISOString() };
+      const t: FileTarget = { path, output: null as unknown as CsvOutput, file: null, startedAt: new Date().toISOString(), queue: [], ledger: null };
       t.output = new CsvOutput(b, opts, async () => {
         if (toStdout) return streamSink(process.stdout);
         t.file = await openAtomic(path);
@@ -361,6 +375,26 @@ export default defineCommand({
       return t;
     };
 
+    const flushLedger = async (t: FileTarget): Promise<void> => {
+      t.ledger ??= await openLedger({
+        path: t.path,
+        columns: t.output.headerNames(),
+        delimiter: fmt.delimiter,
+        quote: fmt.quote,
+        crlf: fmt.eol === '\r\n',
+        bom: opts.bom === true,
+        header: opts.header !== false,
+        mode: ledgerMode!,
+        key: upsertKey ?? dedupeKey,
+        backup: keepBackups,
+        fsync: ctx.args.fsync as 'batch' | 'always',
+        encodeRow: makeRowEncoder(fmt),
+        log: (m) => ctx.log.warn(m),
+      });
+      for (const cells of t.queue.splice(0)) t.ledger.add(cells);
+      await t.ledger.flush();
+    };
+
     try {
       for await (const batch of ctx.records()) {
         for (let i = 0; i < batch.length; i++) {
@@ -371,12 +405,19 @@ export default defineCommand({
             continue;
           }
           if (filter !== null && !filter(rec)) continue;
-          builder ??= createRowBuilder(rec, opts);
+          if (!builder) {
+            builder = createRowBuilder(rec, opts);
+            if (ledgerMode && !builder.fixed) throw new UsageError(`--${ledgerMode} needs --columns for records that are not events (the file's columns are fixed)`);
+          }
           const t = targetFor(rec, builder);
-          t.output.add(builder.build(rec));
+          if (ledgerMode) t.queue.push(builder.build(rec).slice());
+          else t.output.add(builder.build(rec));
           touched.add(t);
         }
-        for (const t of touched) await t.output.flush();
+        for (const t of touched) {
+          if (ledgerMode) await flushLedger(t);
+          else await t.output.flush();
+        }
         touched.clear();
         await ctx.out.flush();
         ctx.progress.tick(batch.length);
@@ -384,6 +425,21 @@ export default defineCommand({
       }
 
       builder ??= createRowBuilder(null, opts);
+      if (ledgerMode) {
+        if (!template && !single) single = newTarget(outputArg!, builder);
+        for (const t of single ? [single] : targets.values()) {
+          await flushLedger(t);
+          const res: LedgerResult = await t.ledger!.close();
+          t.ledger = null;
+          ctx.out.write({
+            kind: 'export', path: resolve(t.path), file: basename(t.path), rows: res.rows, bytes: res.bytes, sha256: res.sha256,
+            columns: t.output.headerNames(), started_at: t.startedAt, finished_at: new Date().toISOString(), filters, mode: ledgerMode,
+            appended: res.appended, updated: res.updated, skipped: res.skipped,
+          });
+          await ctx.out.flush();
+        }
+        return;
+      }
       if (!template && !single) {
         // Zero rows: stdout gets the header; a file is written header-only unless that would
         // replace a non-empty file (then it is kept, unless --allow-empty).
@@ -423,6 +479,8 @@ export default defineCommand({
       for (const t of single ? [single] : targets.values()) {
         await t.output.dispose();
         if (t.file) await t.file.abort();
+        // An interrupted ledger run still commits what it took (rows are results, not a draft).
+        if (t.ledger) await t.ledger.close().catch(() => undefined);
       }
     }
   },
