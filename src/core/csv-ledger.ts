@@ -181,6 +181,10 @@ async function scanFile(path: string, fh: FileHandle, from: number, size: number
   return result;
 }
 
+function sameCells(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((c, i) => c === b[i]);
+}
+
 // Why: nothing is silently lost: the cut bytes go to `<path>.torn-<stamp>` before the cut.
 async function keepTornBytes(path: string, bytes: Buffer): Promise<string> {
   const stamp = backupStamp();
@@ -531,11 +535,12 @@ class UpsertLedger extends LedgerBase implements Ledger {
           return { path, rows: scan.records, appended: this.appended, updated: this.updated, skipped: this.skipped, bytes: size, sha256: await sha256OfFile(src, size) };
         }
       }
-      if (src && size > 0) await this.backupOnce();
       out = await openAtomic(path);
       const file = out;
       let rows = 0;
       const replaced = new Set<string>();
+      const unchanged = new Set<string>();
+      let changed = !src || size === 0;
       let dropped = 0;
       let copyFrom = 0;
       const copy = async (start: number, end: number): Promise<void> => {
@@ -556,6 +561,7 @@ class UpsertLedger extends LedgerBase implements Ledger {
             return;
           }
           replaced.add(key);
+          changed = true;
           rows++;
           await file.write(this.encode(next));
         };
@@ -567,20 +573,31 @@ class UpsertLedger extends LedgerBase implements Ledger {
             rows++;
             return;
           }
+          if (!replaced.has(key!) && sameCells(cells, next)) {
+            replaced.add(key!);
+            unchanged.add(key!);
+            rows++;
+            return;
+          }
           return replace(key!, next, start, end);
         });
         this.fileCrlf = scan.crlf;
         await copy(copyFrom, scan.goodEnd);
-        if (scan.torn) await this.reportTorn(src, scan.goodEnd, size, scan.torn);
+        if (scan.torn) {
+          changed = true;
+          await this.reportTorn(src, scan.goodEnd, size, scan.torn);
+        }
         if (scan.goodEnd === 0) await file.write(this.prelude());
       } else {
         await file.write(this.prelude());
       }
       for (const [key, cells] of pending) {
         if (replaced.has(key)) {
-          if (!this.newKeys.has(key)) this.updated++;
+          if (unchanged.has(key)) this.skipped++;
+          else if (!this.newKeys.has(key)) this.updated++;
           continue;
         }
+        changed = true;
         await file.write(this.encode(cells));
         rows++;
         if (!this.newKeys.has(key)) {
@@ -589,6 +606,14 @@ class UpsertLedger extends LedgerBase implements Ledger {
         }
       }
       if (dropped) this.log(`${path}: removed ${dropped} duplicate row${dropped === 1 ? '' : 's'} of updated keys (each key is kept once)`);
+      this.lastCommit = Date.now();
+      if (!changed && src) {
+        await file.abort();
+        out = undefined;
+        this.knownRows = rows;
+        return { path, rows, appended: this.appended, updated: this.updated, skipped: this.skipped, bytes: size, sha256: await sha256OfFile(src, size) };
+      }
+      if (src && size > 0) await this.backupOnce();
       const res = await file.commit();
       out = undefined;
       this.knownRows = rows;

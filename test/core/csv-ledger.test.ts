@@ -315,3 +315,17 @@ describe('csv-scan (the ledger reader)', () => {
     );
   });
 });
+
+describe('csv ledger: idempotent upsert', () => {
+  it('a run that changes nothing neither rewrites nor backs up the ledger, and counts the rows as skipped', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'ledger.csv');
+    await write(path, [['1', 'a', 'COMPLETED'], ['2', 'b', 'COMPLETED']], { mode: 'upsert', key: 'id' });
+    const before = readFileSync(path);
+    const res = await write(path, [['2', 'b', 'COMPLETED'], ['1', 'a', 'COMPLETED']], { mode: 'upsert', key: 'id', backup: 5 });
+    expect(res).toMatchObject({ rows: 2, appended: 0, updated: 0, skipped: 2, sha256: sha(before) });
+    expect(readFileSync(path).equals(before)).toBe(true);
+    expect(existsSync(join(dir, 'backups'))).toBe(false);
+    expect(readdirSync(dir)).toEqual(['ledger.csv']);
+  });
+});

@@ -1,0 +1,109 @@
+// Issue 4's "What it must show" with the real binaries: seed 002's four writers with one SIGKILLed
+// and restarted, and the status ledger run twice with an interruption.
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { parse } from 'csv-parse/sync';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, binPath, run, tempDir } from '../helpers/run.js';
+
+const nameOf = (i: number) => (i % 7 === 0 ? `Name "${i}";\nsecond line` : `name ${i}, ü`);
+const records = (from: number, count: number) =>
+  Array.from({ length: count }, (_, k) => ({ id: String(from + k), name: nameOf(from + k), STATUS: 'COMPLETED' }));
+
+async function until(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+const contains = (path: string, text: string) => existsSync(path) && readFileSync(path, 'utf8').includes(text);
+
+// One export-csv --append writer, fed its records a few at a time so it commits many batches.
+function appender(path: string, from: number) {
+  const child = execa(process.execPath, [binPath('export-csv'), '--append', '--delimiter', ';', '--dedupe', 'id', '--columns', 'id,name,STATUS', '-o', path], {
+    reject: false,
+    stdin: 'pipe',
+  });
+  void (async () => {
+    const all = records(from, 2500);
+    for (let k = 0; k < all.length; k += 25) {
+      if (child.exitCode !== null || child.killed) return;
+      child.stdin!.write(all.slice(k, k + 25).map((r) => JSON.stringify(r)).join('\n') + '\n');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    child.stdin!.end();
+  })().catch(() => undefined);
+  return child;
+}
+
+describe('export-csv durable files (real binaries)', () => {
+  it("seed 002: 4 × export-csv --append --delimiter ';' --dedupe id, one SIGKILLed half way and restarted → 10,000 unique whole rows", async () => {
+    const path = join(tempDir(), 'results.csv');
+    const procs = [0, 1, 2, 3].map((k) => appender(path, k * 2500));
+    await until(() => contains(path, '\n1250;'));
+    procs[0]!.kill('SIGKILL');
+    await procs[0];
+    const restarted = await appender(path, 0);
+    const others = await Promise.all(procs.slice(1));
+    for (const r of [restarted, ...others]) expect(r.exitCode, String(r.stderr)).toBe(0);
+    const table: string[][] = parse(readFileSync(path), { delimiter: ';', bom: true });
+    expect(table[0]).toEqual(['id', 'name', 'STATUS']);
+    const data = table.slice(1);
+    expect(data).toHaveLength(10_000);
+    expect(new Set(data.map((r) => r[0])).size).toBe(10_000);
+    for (const r of data) expect(r).toEqual([r[0], nameOf(Number(r[0])), 'COMPLETED']);
+    const rec = JSON.parse(String(restarted.stdout).trim().split('\n').pop()!);
+    expect(rec).toMatchObject({ kind: 'export', mode: 'append' });
+    expect(rec.appended + rec.skipped).toBe(2500);
+  });
+
+  it('the ledger: import-csv --where STATUS!=COMPLETED | worker | export-csv --upsert id --backup, interrupted then re-run → all COMPLETED, ≤5 backups', async () => {
+    const dir = tempDir();
+    const ledger = join(dir, 'ledger.csv');
+    writeFileSync(ledger, 'id,name,STATUS\n' + Array.from({ length: 300 }, (_, i) => `${i},item ${i},PENDING\n`).join(''));
+    const worker = join(ROOT, 'test/fixtures/complete-worker.mjs');
+    const pipeline = (extra: string) =>
+      execa(
+        'bash',
+        [
+          '-c',
+          `set -o pipefail; "${process.execPath}" "${binPath('import-csv')}" ledger.csv --where 'STATUS!=COMPLETED' | "${process.execPath}" "${worker}" ${extra} | "${process.execPath}" "${binPath('export-csv')}" --upsert id --columns id,name,STATUS -o ledger.csv --backup`,
+        ],
+        { cwd: dir, reject: false },
+      );
+    const statuses = () => (parse(readFileSync(ledger)) as string[][]).slice(1).map((r) => r[2]);
+    const interrupted = await pipeline('--stop-after 120');
+    expect(interrupted.exitCode).not.toBe(0);
+    const mid = statuses();
+    expect(mid).toHaveLength(300);
+    expect(mid.filter((s) => s === 'COMPLETED')).toHaveLength(120);
+    expect(readdirSync(join(dir, 'backups'))).toHaveLength(1);
+    const resumed = await pipeline('');
+    expect(resumed.exitCode, String(resumed.stderr)).toBe(0);
+    expect(statuses().every((s) => s === 'COMPLETED')).toBe(true);
+    expect((parse(readFileSync(ledger)) as string[][]).slice(1).map((r) => r[0])).toEqual(Array.from({ length: 300 }, (_, i) => String(i)));
+    for (let i = 0; i < 6; i++) {
+      writeFileSync(ledger, readFileSync(ledger, 'utf8').replace(`\n${i},item ${i},COMPLETED\n`, `\n${i},item ${i},PENDING\n`));
+      expect((await pipeline('')).exitCode).toBe(0);
+    }
+    expect(statuses().every((s) => s === 'COMPLETED')).toBe(true);
+    expect(readdirSync(join(dir, 'backups')).length).toBeLessThanOrEqual(5);
+  });
+
+  it('SIGKILL during export-csv --upsert leaves the ledger whole (old or new) and the backup in place', async () => {
+    const dir = tempDir();
+    const ledger = join(dir, 'ledger.csv');
+    const original = 'id,name,STATUS\n' + Array.from({ length: 20_000 }, (_, i) => `${i},item ${i},PENDING\n`).join('');
+    writeFileSync(ledger, original);
+    const input = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: String(i), name: `item ${i}`, STATUS: 'COMPLETED' })).join('\n') + '\n';
+    const child = execa(process.execPath, [binPath('export-csv'), '--upsert', 'id', '--columns', 'id,name,STATUS', '-o', ledger, '--backup'], { reject: false, input });
+    await until(() => existsSync(join(dir, 'backups')) && readdirSync(join(dir, 'backups')).some((n) => !n.endsWith('.tmp')) || child.exitCode !== null);
+    child.kill('SIGKILL');
+    await child;
+    const rows = (parse(readFileSync(ledger)) as string[][]).slice(1);
+    expect(rows.map((r) => r[0])).toEqual(Array.from({ length: 20_000 }, (_, i) => String(i)));
+    expect(readdirSync(join(dir, 'backups')).filter((n) => !n.startsWith('.'))).toHaveLength(1);
+    const again = await run('export-csv', ['--upsert', 'id', '--columns', 'id,name,STATUS', '-o', ledger, '--backup'], { input });
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect((parse(readFileSync(ledger)) as string[][]).slice(1).every((r) => r[2] === 'COMPLETED')).toBe(true);
+  });
+});
