@@ -107,3 +107,32 @@ describe('export-csv durable files (real binaries)', () => {
     expect((parse(readFileSync(ledger)) as string[][]).slice(1).every((r) => r[2] === 'COMPLETED')).toBe(true);
   });
 });
+
+describe('export-csv concurrency (issue 8)', () => {
+  const input = (from: number, count: number, status: string) =>
+    Array.from({ length: count }, (_, k) => JSON.stringify({ id: String(from + k), name: `n${from + k}`, STATUS: status })).join('\n') + '\n';
+
+  it('8 concurrent export-csv --append writers: every row exactly once, the file valid CSV', async () => {
+    const path = join(tempDir(), 'results.csv');
+    const res = await Promise.all(
+      Array.from({ length: 8 }, (_, k) => run('export-csv', ['--append', '--columns', 'id,name,STATUS', '-o', path], { input: input(k * 500, 500, 'DONE') })),
+    );
+    for (const r of res) expect(r.exitCode, r.stderr).toBe(0);
+    const table: string[][] = parse(readFileSync(path));
+    expect(table[0]).toEqual(['id', 'name', 'STATUS']);
+    expect(table.slice(1).map((r) => Number(r[0])).sort((a, b) => a - b)).toEqual(Array.from({ length: 4000 }, (_, i) => i));
+  });
+
+  it('4 concurrent export-csv --upsert writers: every key exactly once, the file valid CSV', async () => {
+    const path = join(tempDir(), 'ledger.csv');
+    const res = await Promise.all(
+      Array.from({ length: 4 }, (_, k) =>
+        run('export-csv', ['--upsert', 'id', '--columns', 'id,name,STATUS', '-o', path], { input: input(0, 300, `W${k}`) + input(1000 + k * 100, 100, 'OWN') }),
+      ),
+    );
+    for (const r of res) expect(r.exitCode, r.stderr).toBe(0);
+    const data = (parse(readFileSync(path)) as string[][]).slice(1);
+    expect(data).toHaveLength(700);
+    expect(new Set(data.map((r) => r[0])).size).toBe(700);
+  });
+});
