@@ -1,6 +1,7 @@
 // import-csv: CSV in (csv-parse), one flat JSON object per row out. Every value is a string;
 // an empty cell is "" (CSV cannot tell an empty string from a null, so nothing is invented).
-import { Parser, type CsvError, type Options as ParseOptions } from 'csv-parse';
+import type { Options as ParseOptions } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../core/cli.js';
 import { makeRowEncoder, parseCharOption, validateFormat } from '../core/csv-encoder.js';
 import { unescapeFormula } from '../core/formula.js';
@@ -18,93 +19,194 @@ export interface ImportOptions {
   unescapeFormulas?: boolean;
 }
 
-/** The csv-parse low-level engine behind its stream: we feed it raw chunks and take rows back. */
-interface ParseApi {
-  parse(buf: Buffer | undefined, end: boolean, push: (rec: unknown) => void, close: () => void): CsvError | undefined;
-  info: { lines: number; records: number };
-}
+const NL = 0x0a;
+const CR = 0x0d;
+const NL_BUF = Buffer.from('\n');
 
 /**
  * A push parser for one file: feed(chunk) and end() call onRecord for each row and onBad for
- * each malformed one (ragged, unclosed quote) with the line where the bad record starts.
+ * each malformed one (ragged, unclosed quote, stray quote) with the line where it starts.
+ *
+ * Lines are split on raw bytes. A line with no quote character is a whole record and is split
+ * on the delimiter directly; a record with quotes (a quoted cell may hold delimiters and line
+ * breaks) is collected until its quotes balance and parsed by csv-parse. Measured on 100,000
+ * exported events: csv-parse for every byte was ~1.7× slower than Miller; most rows have no quote.
  */
 export class CsvRowParser {
-  private readonly api: ParseApi;
-  private lastEnd = 0;
-  private readonly push: (rec: unknown) => void;
+  private header: string[] | null;
+  private readonly delimiter: string;
+  private readonly quoteByte: number;
+  private readonly unescape: boolean;
   private readonly encodeRaw: (cells: readonly string[]) => string;
+  private readonly batchOpts: ParseOptions;
+  private order: Array<string[] | null> = [];
+  private orderLine: number[] = [];
+  private slowBatch: Buffer[] = [];
+  private lineNo = 0;
+  private carry: Buffer | null = null;
+  private first = true;
+  private inQuote = false;
+  private slow: Buffer[] = [];
+  private slowStart = 0;
 
   constructor(
     opts: ImportOptions,
     private readonly file: string,
-    onRecord: (rec: JsonObject) => void,
+    private readonly onRecord: (rec: JsonObject) => void,
     private readonly onBad: (bad: BadLine) => void,
   ) {
-    const delimiter = opts.delimiter ?? ',';
+    this.delimiter = opts.delimiter ?? ',';
     const quote = opts.quote ?? '"';
-    this.encodeRaw = makeRowEncoder({ delimiter, quote, eol: '\n' });
-    const unescape = opts.unescapeFormulas === true;
-    const parseOpts: ParseOptions = {
-      delimiter,
-      quote,
-      escape: quote,
-      bom: true,
-      columns: opts.columns ?? true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      on_skip: (err) => {
-        if (err) this.skipped(err);
-        return undefined;
-      },
-    };
-    this.api = (new Parser(parseOpts) as unknown as { api: ParseApi }).api;
-    this.push = unescape
-      ? (rec) => {
-          const r = rec as Record<string, string>;
-          for (const k in r) if (r[k]!.charCodeAt(0) === 0x27) r[k] = unescapeFormula(r[k]!);
-          this.lastEnd = this.api.info.lines;
-          onRecord(r);
-        }
-      : (rec) => {
-          this.lastEnd = this.api.info.lines;
-          onRecord(rec as JsonObject);
-        };
-  }
-
-  private skipped(err: CsvError): void {
-    const end = (err as CsvError & { lines?: number }).lines ?? this.api.info.lines;
-    const start = Math.min(this.lastEnd + 1, end);
-    this.lastEnd = end;
-    const record = (err as CsvError & { record?: unknown }).record;
-    const raw = Array.isArray(record) ? this.encodeRaw(record.map(String)).replace(/\n$/, '') : '';
-    let reason: string;
-    if (err.code === 'CSV_QUOTE_NOT_CLOSED') {
-      reason = `unclosed quote: the quoted cell opened here runs to the end of the file${end > start ? ` (line ${end})` : ''}`;
-    } else if (err.code === 'CSV_RECORD_INCONSISTENT_COLUMNS' || err.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH') {
-      reason = `ragged row: ${err.message.replace(/ on line \d+$/, '').replace(/^Invalid Record Length: /, '')}`;
-    } else {
-      reason = err.message;
-    }
-    this.onBad({ file: this.file, line: start, error: reason, raw });
+    this.quoteByte = Buffer.from(quote)[0]!;
+    this.header = opts.columns ?? null;
+    this.unescape = opts.unescapeFormulas === true;
+    this.encodeRaw = makeRowEncoder({ delimiter: this.delimiter, quote, eol: '\n' });
+    this.batchOpts = { delimiter: this.delimiter, quote, escape: quote, record_delimiter: '\n', relax_column_count: true };
   }
 
   feed(chunk: Buffer): void {
-    const err = this.api.parse(chunk, false, this.push, noop);
-    if (err) throw this.fatal(err);
+    let buf = chunk;
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, chunk]);
+      this.carry = null;
+    }
+    let pos = 0;
+    if (this.first) {
+      if (buf.length < 3 && buf.every((b, i) => b === [0xef, 0xbb, 0xbf][i])) {
+        this.carry = Buffer.from(buf);
+        return;
+      }
+      this.first = false;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+    }
+    for (;;) {
+      const nl = buf.indexOf(NL, pos);
+      if (nl === -1) break;
+      this.line(buf, pos, nl + 1);
+      pos = nl + 1;
+    }
+    // Copy: the caller's chunk may be reused by the stream.
+    if (pos < buf.length) this.carry = Buffer.from(buf.subarray(pos));
+    this.resolve();
   }
 
   end(): void {
-    const err = this.api.parse(undefined, true, this.push, noop);
-    if (err) throw this.fatal(err);
+    this.first = false;
+    if (this.carry) {
+      const rest = this.carry;
+      this.carry = null;
+      this.line(rest, 0, rest.length);
+    }
+    this.resolve();
+    if (this.inQuote) {
+      const start = this.slowStart;
+      this.inQuote = false;
+      this.slow = [];
+      const tail = this.lineNo > start ? ` (line ${this.lineNo})` : '';
+      this.onBad({ file: this.file, line: start, error: `unclosed quote: the quoted cell opened here runs to the end of the file${tail}`, raw: '' });
+    }
   }
 
-  private fatal(err: CsvError): Error {
-    const e = new Error(`${this.file}:${(err as CsvError & { lines?: number }).lines ?? '?'}: ${err.message}`);
-    return Object.assign(e, { exitCode: 1 });
+  private line(buf: Buffer, start: number, end: number): void {
+    this.lineNo++;
+    const q = this.quoteByte;
+    if (!this.inQuote) {
+      const qi = buf.indexOf(q, start);
+      if (qi === -1 || qi >= end) {
+        let e = end;
+        if (e > start && buf[e - 1] === NL) e--;
+        if (e > start && buf[e - 1] === CR) e--;
+        if (e === start) return;
+        this.order.push(buf.toString('utf8', start, e).split(this.delimiter));
+        this.orderLine.push(this.lineNo);
+        return;
+      }
+      this.slowStart = this.lineNo;
+    }
+    let count = 0;
+    for (let i = buf.indexOf(q, start); i !== -1 && i < end; i = buf.indexOf(q, i + 1)) count++;
+    if (count & 1) this.inQuote = !this.inQuote;
+    this.slow.push(Buffer.from(buf.subarray(start, end)));
+    if (!this.inQuote) {
+      const rec = this.slow.length === 1 ? this.slow[0]! : Buffer.concat(this.slow);
+      this.slow = [];
+      let e = rec.length;
+      if (e > 0 && rec[e - 1] === NL) e--;
+      if (e > 0 && rec[e - 1] === CR) e--;
+      this.order.push(null);
+      this.orderLine.push(this.slowStart);
+      this.slowBatch.push(rec.subarray(0, e));
+    }
+  }
+
+  /**
+   * Hands on the rows of one chunk in order. The quoted records of the chunk go through
+   * csv-parse's sync API in one call (one record per line); if any of them is malformed, they
+   * are parsed one by one so the bad one is reported at its own line.
+   */
+  private resolve(): void {
+    const batch = this.slowBatch;
+    let results: Array<string[] | null> = [];
+    if (batch.length) {
+      const parts: Buffer[] = [];
+      for (const b of batch) parts.push(b, NL_BUF);
+      try {
+        results = parseSync(Buffer.concat(parts), this.batchOpts) as string[][];
+        if (results.length !== batch.length) throw new Error('record count differs');
+      } catch {
+        results = batch.map((b, k) => this.parseOne(b, this.orderLineOfSlow(k)));
+      }
+    }
+    const order = this.order;
+    const lines = this.orderLine;
+    let k = 0;
+    for (let i = 0; i < order.length; i++) {
+      const cells = order[i] ?? results[k++];
+      if (cells) this.fields(cells, lines[i]!, null);
+    }
+    this.order = [];
+    this.orderLine = [];
+    this.slowBatch = [];
+  }
+
+  private orderLineOfSlow(k: number): number {
+    let seen = 0;
+    for (let i = 0; i < this.order.length; i++) if (this.order[i] === null && seen++ === k) return this.orderLine[i]!;
+    return this.lineNo;
+  }
+
+  /** One quoted record through csv-parse; a malformed one is reported and yields null. */
+  private parseOne(rec: Buffer, line: number): string[] | null {
+    try {
+      return (parseSync(rec, this.batchOpts) as string[][])[0] ?? null;
+    } catch (err) {
+      const reason = (err as Error).message.replace(/ at line \d+.*$/, '').replace(/ on line \d+$/, '');
+      this.onBad({ file: this.file, line, error: `malformed quoted cell: ${reason}`, raw: rec.toString('utf8') });
+      return null;
+    }
+  }
+
+  private fields(cells: string[], line: number, _raw: null): void {
+    const header = this.header;
+    if (header === null) {
+      this.header = cells;
+      return;
+    }
+    if (cells.length !== header.length) {
+      this.onBad({ file: this.file, line, error: `ragged row: expected ${header.length} fields, got ${cells.length}`, raw: this.encodeRaw(cells).replace(/\n$/, '') });
+      return;
+    }
+    const rec: Record<string, string> = {};
+    if (this.unescape) {
+      for (let i = 0; i < cells.length; i++) {
+        const c = cells[i]!;
+        rec[header[i]!] = c.charCodeAt(0) === 0x27 ? unescapeFormula(c) : c;
+      }
+    } else for (let i = 0; i < cells.length; i++) rec[header[i]!] = cells[i]!;
+    this.onRecord(rec);
   }
 }
 
-function noop(): void {}
 
 /** Library form: CSV text or chunks in, records out (bad rows reported through onBad). */
 export async function* importCsv(
