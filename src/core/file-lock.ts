@@ -1,5 +1,5 @@
 // An advisory lock so that separate processes writing one file take turns: `<path>.lock` is
-// created with O_EXCL and names its holder; a lock whose holder died (same host, pid gone)
+// created atomically (hard link of a private O_EXCL file) and names its holder; a lock whose holder died (same host, pid gone)
 // is broken safely; waiting is bounded and ends with an error that says what to do.
 import { link, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { readFileSync, rmSync } from 'node:fs';
@@ -12,7 +12,8 @@ import { forget, removeOnSignal } from './cleanup.js';
 // Why: a minute is long enough for any batch commit and short enough for a cron job to fail visibly.
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
-// Why: a lock file whose content never got written (creator killed between open and write) is judged by age.
+// Why: a lock or .break file without readable content (written by something else, or a breaker killed
+// between create and write) cannot name a pid to check, so it is judged by age.
 const UNREADABLE_STALE_MS = 10_000;
 
 // Why: what a lock file says about its holder, for the stale check and for the error message.
