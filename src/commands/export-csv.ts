@@ -162,9 +162,12 @@ export function streamSink(stream: NodeJS.WritableStream): ByteSink {
   };
 }
 
-/** An atomic file as a sink; chunks are copied because the file coalesces small writes. */
+/**
+ * An atomic file as a sink. It keeps chunks under 64 KiB to coalesce them (so those are
+ * copied); a bigger chunk is written before the promise resolves, so our buffer is reused as is.
+ */
 function atomicSink(file: AtomicFile): ByteSink {
-  return { write: (chunk) => file.write(Buffer.from(chunk)) };
+  return { write: (chunk) => file.write(chunk.length < 64 * 1024 ? Buffer.from(chunk) : chunk) };
 }
 
 /** Library form: records in, the whole CSV text out (for small inputs and tests). */
