@@ -1,9 +1,10 @@
 // Issue 4's "What it must show" with the real binaries: seed 002's four writers with one SIGKILLed
 // and restarted, and the status ledger run twice with an interruption.
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { execa } from 'execa';
 import { parse } from 'csv-parse/sync';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, binPath, run, tempDir } from '../helpers/run.js';
 
@@ -134,5 +135,57 @@ describe('export-csv concurrency (issue 8)', () => {
     const data = (parse(readFileSync(path)) as string[][]).slice(1);
     expect(data).toHaveLength(700);
     expect(new Set(data.map((r) => r[0])).size).toBe(700);
+  });
+});
+
+describe('export-csv on a full filesystem (a 256 KiB tmpfs; skipped where mount is not allowed)', () => {
+  const mnt = tempDir('be-full-');
+  const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]).status === 0;
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+  const big = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: String(i), name: `name ${i}`, STATUS: 'COMPLETED' })).join('\n') + '\n';
+  const small = (n: number) => 'id,name,STATUS\n' + Array.from({ length: n }, (_, i) => `${i},name ${i},PENDING\n`).join('');
+  const clean = () => {
+    for (const n of readdirSync(mnt)) rmSync(join(mnt, n), { recursive: true, force: true });
+  };
+
+  it.skipIf(!mounted)('-o: ENOSPC is one clear line, exit 1, the old file intact, no temp file', async () => {
+    clean();
+    const path = join(mnt, 'out.csv');
+    writeFileSync(path, small(10));
+    const res = await run('export-csv', ['--columns', 'id,name,STATUS', '-o', path], { input: big });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/out\.csv: could not write \(no space left on device, ENOSPC\); the existing file was left untouched/);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+    expect(readFileSync(path, 'utf8')).toBe(small(10));
+    expect(readdirSync(mnt)).toEqual(['out.csv']);
+  });
+
+  it.skipIf(!mounted)('--append: ENOSPC keeps the committed rows whole, exit 1', async () => {
+    clean();
+    const path = join(mnt, 'results.csv');
+    writeFileSync(path, small(10));
+    const res = await run('export-csv', ['--append', '--columns', 'id,name,STATUS', '-o', path], { input: big });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/results\.csv: could not append to it \(no space left on device, ENOSPC\)/);
+    const table: string[][] = parse(readFileSync(path));
+    expect(table.slice(0, 11)).toEqual(parse(small(10)));
+    for (const r of table.slice(1)) expect(r).toHaveLength(3);
+    expect(readdirSync(mnt).filter((n) => n.endsWith('.lock') || n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it.skipIf(!mounted)('--upsert: ENOSPC leaves the ledger as its last commit left it (whole, each key once), exit 1', async () => {
+    clean();
+    const path = join(mnt, 'ledger.csv');
+    writeFileSync(path, small(10));
+    const res = await run('export-csv', ['--upsert', 'id', '--columns', 'id,name,STATUS', '-o', path], { input: big });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/ledger\.csv: could not write \(no space left on device, ENOSPC\); the existing file was left untouched/);
+    const ids = (parse(readFileSync(path)) as string[][]).slice(1).map((r) => Number(r[0]));
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i));
+    expect(ids.length).toBeGreaterThanOrEqual(10);
+    expect(readdirSync(mnt)).toEqual(['ledger.csv']);
   });
 });
