@@ -335,7 +335,12 @@ interface AppendState {
   ino: number;
   size: number;
   records: number;
+  /** The last bytes before `size`: if they changed, the file was edited in place, so rescan it all. */
+  tail: Buffer;
 }
+
+// Why: enough bytes to notice an in-place edit (same inode, same or larger size) before trusting an offset.
+const TAIL_PROBE = 64;
 
 // Why: append mode commits each batch under the lock after catching up with what other writers
 // appended since (so dedupe is exact across writers and batches never interleave).
@@ -382,7 +387,11 @@ class AppendLedger extends LedgerBase implements Ledger {
   // Why: brings keys, record count and size up to date with the file (full scan on a new inode or a shrink).
   private async catchUp(fh: FileHandle): Promise<number> {
     const st = await fh.stat();
-    const fresh = !this.state || this.state.ino !== st.ino || this.state.dev !== st.dev || st.size < this.state.size;
+    let fresh = !this.state || this.state.ino !== st.ino || this.state.dev !== st.dev || st.size < this.state.size;
+    if (!fresh) {
+      const { size, tail } = this.state!;
+      fresh = !(await readRange(fh, size - tail.length, size)).equals(tail);
+    }
     if (fresh) this.keys.clear();
     const from = fresh ? 0 : this.state!.size;
     const base = fresh ? 0 : this.state!.records;
@@ -408,7 +417,7 @@ class AppendLedger extends LedgerBase implements Ledger {
       await this.writeAt(fh, prelude, 0, 0);
       size = prelude.length;
     }
-    this.state = { dev: st.dev, ino: st.ino, size, records: base + scan.records };
+    this.state = { dev: st.dev, ino: st.ino, size, records: base + scan.records, tail: await readRange(fh, Math.max(0, size - TAIL_PROBE), size) };
     return size;
   }
 
@@ -451,6 +460,7 @@ class AppendLedger extends LedgerBase implements Ledger {
         await this.writeAt(fh!, buf, size, size);
         size += buf.length;
         this.state!.size = size;
+        this.state!.tail = Buffer.concat([this.state!.tail, buf.subarray(Math.max(0, buf.length - TAIL_PROBE))]).subarray(-TAIL_PROBE);
         this.state!.records += chunkRows;
         this.appended += chunkRows;
         chunk = [];

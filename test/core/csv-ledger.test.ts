@@ -329,3 +329,30 @@ describe('csv ledger: idempotent upsert', () => {
     expect(readdirSync(dir)).toEqual(['ledger.csv']);
   });
 });
+
+describe('csv ledger: more shapes', () => {
+  it('an in-place edit between batches (same inode) is noticed: keys are re-read, dedupe stays exact', async () => {
+    const path = join(tempDir(), 'results.csv');
+    const ledger = await openLedger(options(path, { key: 'id' }));
+    ledger.add(['1', 'a', 'X']);
+    await ledger.flush();
+    writeFileSync(path, 'id;name;STATUS\n1;a;X\n2;edited by hand;X\n');
+    ledger.add(['2', 'dup', 'Y']);
+    ledger.add(['3', 'c', 'Y']);
+    const res = await ledger.close();
+    expect(readFileSync(path, 'utf8')).toBe('id;name;STATUS\n1;a;X\n2;edited by hand;X\n3;c;Y\n');
+    expect(res).toMatchObject({ rows: 3, appended: 2, skipped: 1 });
+  });
+
+  it('--no-header files: append with dedupe and upsert by column position', async () => {
+    const dir = tempDir();
+    const a = join(dir, 'a.csv');
+    await write(a, [['1', 'a', 'X']], { header: false, key: 'id' });
+    await write(a, [['1', 'again', 'X'], ['2', 'b', 'X']], { header: false, key: 'id' });
+    expect(readFileSync(a, 'utf8')).toBe('1;a;X\n2;b;X\n');
+    const u = join(dir, 'u.csv');
+    await write(u, [['1', 'a', 'PENDING'], ['2', 'b', 'PENDING']], { header: false, mode: 'upsert', key: 'id' });
+    await write(u, [['2', 'b', 'DONE']], { header: false, mode: 'upsert', key: 'id' });
+    expect(readFileSync(u, 'utf8')).toBe('1;a;PENDING\n2;b;DONE\n');
+  });
+});
