@@ -176,3 +176,32 @@ describe('ledger under faults', () => {
     expect(existsSync(path)).toBe(false);
   });
 });
+
+describe('ledger killed again and again', () => {
+  it('SIGKILL at five points of --append: no committed byte is lost, only a torn tail is cut (and kept), the final file is exact', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'results.csv');
+    const args = ['--key', 'id', '--count', '4000', '--batch', '7', '--fsync', 'always'];
+    for (const threshold of [3_000, 30_000, 60_000, 90_000, 120_000]) {
+      const child = writer(path, args);
+      await until(() => child.exitCode !== null || (existsSync(path) && readFileSync(path).length > threshold));
+      child.kill('SIGKILL');
+      await child;
+      const snapshot = readFileSync(path);
+      const tornBefore = new Set(readdirSync(dir).filter((n) => n.includes('.torn-')));
+      const next = writer(path, [...args, '--count', '1']);
+      expect((await next).exitCode, String((await next).stderr)).toBe(0);
+      const final = readFileSync(path);
+      const newTorn = readdirSync(dir).filter((n) => n.includes('.torn-') && !tornBefore.has(n));
+      expect(newTorn.length).toBeLessThanOrEqual(1);
+      const cut = newTorn.length ? readFileSync(join(dir, newTorn[0]!)) : Buffer.alloc(0);
+      expect(Buffer.concat([snapshot.subarray(0, snapshot.length - cut.length), cut]).equals(snapshot)).toBe(true);
+      expect(final.subarray(0, snapshot.length - cut.length).equals(snapshot.subarray(0, snapshot.length - cut.length))).toBe(true);
+    }
+    const done = await writer(path, args);
+    expect(done.exitCode, String(done.stderr)).toBe(0);
+    const data = rows(path).slice(1);
+    expect(data.map((r) => r[0])).toEqual(Array.from({ length: 4000 }, (_, i) => String(i)));
+    for (const r of data) expect(r).toEqual([r[0], nameOf(Number(r[0])), 'COMPLETED']);
+  });
+});
