@@ -26,6 +26,8 @@ export interface Source {
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** JSON.parse accepts any depth, but JSON.stringify and recursive code overflow the stack near 5,000. */
+export const MAX_DEPTH = 1000;
 const READ_CHUNK = 65536;
 
 /** File arguments, or stdin when there are none; `-` is stdin, reported as `stdin`. */
@@ -49,6 +51,23 @@ function describeType(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return `a ${typeof v}`;
+}
+
+/** True when the (valid) JSON in buf[start, end) nests objects/arrays deeper than `limit`. */
+function nestedDeeperThan(buf: Buffer, start: number, end: number, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (inString) {
+      if (b === 0x5c) i++;
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x7b || b === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (b === 0x7d || b === 0x5d) depth--;
+  }
+  return false;
 }
 
 function decode(buf: Buffer, start: number, end: number): string | null {
@@ -113,6 +132,11 @@ export function readNdjson(sources: Source[], opts: ReadOptions): AsyncGenerator
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         policy.add({ file, line: lineNo, error: `expected a JSON object, got ${describeType(value)}`, raw: text });
+        return;
+      }
+      // Nesting deeper than MAX_DEPTH needs at least 2 * MAX_DEPTH bytes: short lines skip the scan.
+      if (end - start > 2 * MAX_DEPTH && nestedDeeperThan(buf, start, end, MAX_DEPTH)) {
+        policy.add({ file, line: lineNo, error: `JSON nested more than ${MAX_DEPTH} levels deep`, raw: text });
         return;
       }
       batch.out.push({ value: value as JsonObject, file, line: lineNo });
