@@ -19,6 +19,14 @@ export interface BadLinePolicyOptions {
   maxReports?: number;
 }
 
+// C0/C1 controls and line separators from the input (a JSON.parse message quotes the line) are
+// shown escaped: a bad line must not move the cursor, recolour or retitle the user's terminal.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+function visible(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export class BadLinePolicy {
   count = 0;
   readonly maxBad: number;
@@ -35,9 +43,9 @@ export class BadLinePolicy {
   add(bad: BadLine): void {
     this.count++;
     if (this.count <= this.maxReports) {
-      this.report(`${bad.file}:${bad.line}: ${bad.error}`);
+      this.report(visible(`${bad.file}:${bad.line}: ${bad.error}`));
     } else if (this.count === this.maxReports + 1) {
-      this.report(`${bad.file}:${bad.line}: more bad lines follow; only their count is reported${this.opts.rejectsPath ? ` (all are in ${this.opts.rejectsPath})` : ''}`);
+      this.report(visible(`${bad.file}:${bad.line}: more bad lines follow; only their count is reported${this.opts.rejectsPath ? ` (all are in ${this.opts.rejectsPath})` : ''}`));
     }
     if (this.opts.rejectsPath) {
       // Rare path: synchronous appends keep every rejected line even if the run is killed next.
