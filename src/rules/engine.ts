@@ -17,6 +17,7 @@ import { centerId, optionalString } from '../core/normalize.js';
 import type { Emit } from '../core/stage.js';
 import type { Item, TextLine } from '../core/ndjson-reader.js';
 import { parseEntry } from './entry.js';
+import { KeyMemory } from './key-memory.js';
 import { parseLogLine } from './log-line.js';
 import { NO_REGISTRY, primaryEmail } from './registry.js';
 import type { DirectoryEntry, EntryContext, EntryRule, Finding, LogRule, RegistryIndex, RegistryPerson, RuleResult, RulePack } from './types.js';
@@ -93,19 +94,17 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
 
   const stats: EngineStats = { entries: 0, logLines: 0, unmatchedLines: 0, errors: 0, successes: 0 };
 
-  // Duplicate memory: keys of the run, each with where it was first seen (file index, line).
+  // Duplicate memory: a 64-bit hash of each key of the run, with where it was first seen (key-memory.ts).
   const files: string[] = [];
   const fileIndex = new Map<string, number>();
-  const memory = new Map<string, Map<string, number>>();
+  const memory = new Map<string, KeyMemory>();
   let curFile = 0;
   let curLine = 0;
   const remember = (namespace: string, key: string): { file: string; line: number } | undefined => {
     let m = memory.get(namespace);
-    if (!m) memory.set(namespace, (m = new Map()));
-    const prev = m.get(key);
-    if (prev !== undefined) return { file: files[Math.floor(prev / 2 ** 32)]!, line: prev % 2 ** 32 };
-    m.set(key, curFile * 2 ** 32 + curLine);
-    return undefined;
+    if (!m) memory.set(namespace, (m = new KeyMemory()));
+    const slot = m.seen(key, curFile, curLine);
+    return slot < 0 ? undefined : { file: files[m.fileAt(slot)]!, line: m.lineAt(slot) };
   };
 
   const ctx: EntryContext = { registry, persons: NONE, claimed: NONE, person: undefined, remember, file: '', line: 0 };
