@@ -9,7 +9,7 @@ import { UsageError } from '../core/errors.js';
 import type { BadLine } from '../core/bad-lines.js';
 import type { JsonObject } from '../core/event.js';
 import type { Predicate } from '../core/filters.js';
-import type { Source } from '../core/ndjson-reader.js';
+import { DEFAULT_MAX_LINE_BYTES, type Source } from '../core/ndjson-reader.js';
 
 export interface ImportOptions {
   delimiter?: string;
@@ -17,6 +17,8 @@ export interface ImportOptions {
   /** Column names for a headerless file; undefined: the first row is the header. */
   columns?: string[];
   unescapeFormulas?: boolean;
+  /** A record (line, or quoted record spanning lines) over this many bytes is a bad line, not kept in memory. */
+  maxLineBytes?: number;
 }
 
 const NL = 0x0a;
@@ -43,11 +45,20 @@ export class CsvRowParser {
   private orderLine: number[] = [];
   private slowBatch: Buffer[] = [];
   private lineNo = 0;
-  private carry: Buffer | null = null;
+  // The unfinished last line of the input so far, as parts: one concat when its line break comes
+  // (re-concatenating per chunk made a 100 MB line take minutes).
+  private carry: Buffer[] = [];
+  private carryLen = 0;
+  /** Over the limit, the unfinished line is no longer kept: only its size and quote count. */
+  private dropped: { bytes: number; quotes: number } | null = null;
   private first = true;
   private inQuote = false;
   private slow: Buffer[] = [];
+  private slowLen = 0;
   private slowStart = 0;
+  /** The quoted record in progress went over the limit: its bytes are counted, not kept, until it closes. */
+  private overflowBytes = -1;
+  private readonly maxBytes: number;
 
   constructor(
     opts: ImportOptions,
@@ -62,49 +73,123 @@ export class CsvRowParser {
     this.unescape = opts.unescapeFormulas === true;
     this.encodeRaw = makeRowEncoder({ delimiter: this.delimiter, quote, eol: '\n' });
     this.batchOpts = { delimiter: this.delimiter, quote, escape: quote, record_delimiter: '\n', relax_column_count: true };
+    this.maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
   feed(chunk: Buffer): void {
     let buf = chunk;
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk]);
-      this.carry = null;
-    }
-    let pos = 0;
     if (this.first) {
+      if (this.carryLen) {
+        buf = Buffer.concat([...this.carry, chunk]);
+        this.carry = [];
+        this.carryLen = 0;
+      }
       if (buf.length < 3 && buf.every((b, i) => b === [0xef, 0xbb, 0xbf][i])) {
-        this.carry = Buffer.from(buf);
+        this.keep(buf, 0, buf.length);
         return;
       }
       this.first = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3;
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
-    for (;;) {
-      const nl = buf.indexOf(NL, pos);
-      if (nl === -1) break;
+    let pos = 0;
+    let nl = buf.indexOf(NL, pos);
+    if (nl !== -1 && (this.carryLen || this.dropped)) {
+      if (this.dropped) {
+        this.dropped.bytes += nl + 1;
+        this.dropped.quotes += this.quotes(buf, 0, nl);
+        this.droppedLine();
+      } else {
+        const joined = Buffer.concat([...this.carry, buf.subarray(0, nl + 1)]);
+        this.carry = [];
+        this.carryLen = 0;
+        this.line(joined, 0, joined.length);
+      }
+      pos = nl + 1;
+      nl = buf.indexOf(NL, pos);
+    }
+    while (nl !== -1) {
       this.line(buf, pos, nl + 1);
       pos = nl + 1;
+      nl = buf.indexOf(NL, pos);
     }
-    // Copy: the caller's chunk may be reused by the stream.
-    if (pos < buf.length) this.carry = Buffer.from(buf.subarray(pos));
+    if (pos < buf.length) this.keep(buf, pos, buf.length);
     this.resolve();
   }
 
   end(): void {
     this.first = false;
-    if (this.carry) {
-      const rest = this.carry;
-      this.carry = null;
+    if (this.dropped) this.droppedLine();
+    else if (this.carryLen) {
+      const rest = Buffer.concat(this.carry);
+      this.carry = [];
+      this.carryLen = 0;
       this.line(rest, 0, rest.length);
     }
     this.resolve();
     if (this.inQuote) {
       const start = this.slowStart;
+      const raw = this.slow.length ? this.slow[0]!.toString('utf8').replace(/\r?\n$/, '') : '';
       this.inQuote = false;
       this.slow = [];
+      this.slowLen = 0;
+      this.overflowBytes = -1;
       const tail = this.lineNo > start ? ` (line ${this.lineNo})` : '';
-      this.onBad({ file: this.file, line: start, error: `unclosed quote: the quoted cell opened here runs to the end of the file${tail}`, raw: '' });
+      this.onBad({ file: this.file, line: start, error: `unclosed quote: the quoted cell opened here runs to the end of the file${tail}`, raw });
     }
+  }
+
+  private quotes(buf: Buffer, start: number, end: number): number {
+    let count = 0;
+    for (let i = buf.indexOf(this.quoteByte, start); i !== -1 && i < end; i = buf.indexOf(this.quoteByte, i + 1)) count++;
+    return count;
+  }
+
+  /** Carries an unfinished line; past the limit only its size and quote count are kept (flat memory). */
+  private keep(buf: Buffer, start: number, end: number): void {
+    if (this.dropped) {
+      this.dropped.bytes += end - start;
+      this.dropped.quotes += this.quotes(buf, start, end);
+      return;
+    }
+    // Copy: the caller's chunk may be reused by the stream.
+    this.carry.push(Buffer.from(buf.subarray(start, end)));
+    this.carryLen += end - start;
+    if (this.carryLen + this.slowLen > this.maxBytes) {
+      let quotes = 0;
+      for (const part of this.carry) quotes += this.quotes(part, 0, part.length);
+      this.dropped = { bytes: this.carryLen, quotes };
+      this.carry = [];
+      this.carryLen = 0;
+    }
+  }
+
+  /** A line that went over the limit before its line break: a bad line, or part of an oversize quoted record. */
+  private droppedLine(): void {
+    const { bytes, quotes } = this.dropped!;
+    this.dropped = null;
+    this.lineNo++;
+    if (!this.inQuote) {
+      if ((quotes & 1) === 0) {
+        this.onBad({ file: this.file, line: this.lineNo, error: `line is ${bytes} bytes, over the --max-line-bytes limit`, raw: '', truncated: true });
+        return;
+      }
+      this.inQuote = true;
+      this.slowStart = this.lineNo;
+      this.overflowBytes = bytes;
+      return;
+    }
+    if (this.overflowBytes < 0) this.overflowBytes = this.slowLen;
+    this.overflowBytes += bytes;
+    this.slow = [];
+    this.slowLen = 0;
+    if (quotes & 1) this.closeOverflow();
+  }
+
+  private closeOverflow(): void {
+    this.inQuote = false;
+    const span = this.lineNo > this.slowStart ? ` (a quoted record to line ${this.lineNo})` : '';
+    this.onBad({ file: this.file, line: this.slowStart, error: `record is ${this.overflowBytes} bytes${span}, over the --max-line-bytes limit`, raw: '', truncated: true });
+    this.overflowBytes = -1;
   }
 
   private line(buf: Buffer, start: number, end: number): void {
@@ -117,19 +202,36 @@ export class CsvRowParser {
         if (e > start && buf[e - 1] === NL) e--;
         if (e > start && buf[e - 1] === CR) e--;
         if (e === start) return;
+        if (e - start > this.maxBytes) {
+          this.onBad({ file: this.file, line: this.lineNo, error: `line is ${e - start} bytes, over the --max-line-bytes limit`, raw: '', truncated: true });
+          return;
+        }
         this.order.push(buf.toString('utf8', start, e).split(this.delimiter));
         this.orderLine.push(this.lineNo);
         return;
       }
       this.slowStart = this.lineNo;
     }
-    let count = 0;
-    for (let i = buf.indexOf(q, start); i !== -1 && i < end; i = buf.indexOf(q, i + 1)) count++;
-    if (count & 1) this.inQuote = !this.inQuote;
+    if (this.quotes(buf, start, end) & 1) this.inQuote = !this.inQuote;
+    if (this.overflowBytes >= 0) {
+      this.overflowBytes += end - start;
+      if (!this.inQuote) this.closeOverflow();
+      return;
+    }
     this.slow.push(Buffer.from(buf.subarray(start, end)));
+    this.slowLen += end - start;
+    if (this.slowLen > this.maxBytes) {
+      // A quoted record this long is kept out of memory: counted until its quote closes (or the file ends).
+      this.overflowBytes = this.slowLen;
+      this.slow = [];
+      this.slowLen = 0;
+      if (!this.inQuote) this.closeOverflow();
+      return;
+    }
     if (!this.inQuote) {
       const rec = this.slow.length === 1 ? this.slow[0]! : Buffer.concat(this.slow);
       this.slow = [];
+      this.slowLen = 0;
       let e = rec.length;
       if (e > 0 && rec[e - 1] === NL) e--;
       if (e > 0 && rec[e - 1] === CR) e--;
@@ -289,6 +391,7 @@ export default defineCommand({
       quote: fmt.quote,
       columns: cols.length ? cols : undefined,
       unescapeFormulas: ctx.args['unescape-formulas'] === true,
+      maxLineBytes: ctx.int('max-line-bytes', 1),
     };
     for (const source of ctx.sources()) {
       if (!(await importSource(ctx, source, opts))) return;
