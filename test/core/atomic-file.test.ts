@@ -45,11 +45,11 @@ describe('openAtomic', () => {
     expect(readdirSync(dir)).toEqual(['out.csv']);
   });
 
-  it('a missing folder is a clear error', async () => {
+  it('fault: atomic-missing-folder — a missing folder is a clear error', async () => {
     await expect(openAtomic(join(tempDir(), 'no/such/dir/out.csv'))).rejects.toThrow(/could not create a temporary file .*folder does not exist/);
   });
 
-  it('a write beyond ulimit -f fails with a clear error, exit 1, original intact, no temp file', async () => {
+  it('fault: atomic-ulimit — a write beyond ulimit -f fails with a clear error, exit 1, original intact, no temp file', async () => {
     const dir = tempDir();
     const path = join(dir, 'out.csv');
     writeFileSync(path, 'precious\n');
@@ -61,7 +61,7 @@ describe('openAtomic', () => {
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${signal} mid-write leaves the old file and no temporary file`, async () => {
+    it(`fault: atomic-sigterm-sigint — ${signal} mid-write leaves the old file and no temporary file`, async () => {
       const dir = tempDir();
       const path = join(dir, 'out.csv');
       writeFileSync(path, 'precious\n');
@@ -75,7 +75,7 @@ describe('openAtomic', () => {
     });
   }
 
-  it('SIGKILL mid-write leaves the old file whole (the temp file may remain, the target never half-written)', async () => {
+  it('fault: atomic-sigkill — SIGKILL mid-write leaves the old file whole (the temp file may remain, the target never half-written)', async () => {
     const dir = tempDir();
     const path = join(dir, 'out.csv');
     writeFileSync(path, 'precious\n');

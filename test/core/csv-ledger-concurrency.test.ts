@@ -28,7 +28,7 @@ function contains(path: string, text: string): boolean {
 }
 
 describe('ledger with concurrent processes', () => {
-  it("seed 002: 4 writers × 2,500 rows, ';', dedupe on id, one SIGKILLed half way and restarted → 10,000 unique whole rows, one header", async () => {
+  it("fault: ledger-seed002-sigkill — seed 002: 4 writers × 2,500 rows, ';', dedupe on id, one SIGKILLed half way and restarted → 10,000 unique whole rows, one header", async () => {
     const dir = tempDir();
     const path = join(dir, 'results.csv');
     const args = (k: number) => ['--mode', 'append', '--key', 'id', '--from', String(k * 2500), '--count', '2500', '--batch', '50', '--pause-every', '50'];
@@ -52,7 +52,7 @@ describe('ledger with concurrent processes', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
-  it('8 concurrent appenders: every row exactly once, batches never interleave', async () => {
+  it('fault: ledger-concurrent-append-8 — 8 concurrent appenders: every row exactly once, batches never interleave', async () => {
     const path = join(tempDir(), 'results.csv');
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, k) => writer(path, ['--mode', 'append', '--from', String(k * 500), '--count', '500', '--batch', '50'])),
@@ -77,7 +77,7 @@ describe('ledger with concurrent processes', () => {
     }
   });
 
-  it('4 concurrent upserters on one ledger: every key exactly once, the file valid', async () => {
+  it('fault: ledger-concurrent-upsert-4 — 4 concurrent upserters on one ledger: every key exactly once, the file valid', async () => {
     const path = join(tempDir(), 'ledger.csv');
     const results = await Promise.all(
       [0, 1, 2, 3].flatMap((k) => [
@@ -94,7 +94,7 @@ describe('ledger with concurrent processes', () => {
     for (const r of data) expect(['W0', 'W1', 'W2', 'W3', 'COMPLETED']).toContain(r[2]);
   });
 
-  it('kill during upsert: the ledger stays whole and a backup is present; a re-run completes it', async () => {
+  it('fault: ledger-kill-upsert — kill during upsert: the ledger stays whole and a backup is present; a re-run completes it', async () => {
     const dir = tempDir();
     const path = join(dir, 'ledger.csv');
     const seeded = await writer(path, ['--mode', 'upsert', '--count', '5000', '--batch', '5000', '--status', 'PENDING']);
@@ -121,7 +121,7 @@ describe('ledger with concurrent processes', () => {
 });
 
 describe('ledger under faults', () => {
-  it('a write beyond ulimit -f fails with a clear error, exit 1, and the file keeps only whole committed rows', async () => {
+  it('fault: ulimit-append — a write beyond ulimit -f fails with a clear error, exit 1, and the file keeps only whole committed rows', async () => {
     const path = join(tempDir(), 'results.csv');
     const seeded = await writer(path, ['--count', '500']);
     expect(seeded.exitCode, seeded.stderr).toBe(0);
@@ -138,7 +138,7 @@ describe('ledger under faults', () => {
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
 
-  it('a write beyond ulimit -f during --upsert leaves the ledger exactly as it was', async () => {
+  it('fault: ulimit-upsert — a write beyond ulimit -f during --upsert leaves the ledger exactly as it was', async () => {
     const path = join(tempDir(), 'ledger.csv');
     expect((await writer(path, ['--mode', 'upsert', '--count', '500', '--status', 'PENDING'])).exitCode).toBe(0);
     const before = readFileSync(path);
@@ -150,7 +150,7 @@ describe('ledger under faults', () => {
     expect(readdirSync(join(path, '..')).sort()).toEqual(['ledger.csv']);
   });
 
-  it('SIGTERM during --append releases the lock; the next run repairs any torn row and completes', async () => {
+  it('fault: kill-append-sigterm — SIGTERM during --append releases the lock; the next run repairs any torn row and completes', async () => {
     const path = join(tempDir(), 'results.csv');
     const args = ['--key', 'id', '--count', '3000', '--batch', '20', '--pause-every', '20'];
     const first = writer(path, args);
@@ -164,7 +164,7 @@ describe('ledger under faults', () => {
     expect(data.map((r) => r[0])).toEqual(Array.from({ length: 3000 }, (_, i) => String(i)));
   });
 
-  it('a lock held by a live process ends the wait with --lock-timeout and a clear error', async () => {
+  it('fault: lock-timeout — a lock held by a live process ends the wait with --lock-timeout and a clear error', async () => {
     const path = join(tempDir(), 'results.csv');
     const holder = execa(process.execPath, [join(ROOT, 'test/fixtures/lock-counter.mjs'), path, '0', 'hold'], { reject: false });
     await until(() => existsSync(`${path}.lock`) && readFileSync(`${path}.lock`, 'utf8').length > 0);
@@ -178,7 +178,7 @@ describe('ledger under faults', () => {
 });
 
 describe('ledger killed again and again', () => {
-  it('SIGKILL at five points of --append: no committed byte is lost, only a torn tail is cut (and kept), the final file is exact', async () => {
+  it('fault: kill-append-sigkill-five-points — SIGKILL at five points of --append: no committed byte is lost, only a torn tail is cut (and kept), the final file is exact', async () => {
     const dir = tempDir();
     const path = join(dir, 'results.csv');
     const args = ['--key', 'id', '--count', '4000', '--batch', '7', '--fsync', 'always'];

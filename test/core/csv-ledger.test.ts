@@ -61,7 +61,7 @@ describe('csv ledger: append', () => {
     expect(readFileSync(path, 'utf8')).toBe('\uFEFFid;name;STATUS\r\n1;a;X\r\n2;b;Y\r\n');
   });
 
-  it('a header mismatch is an error at open, and the file is untouched', async () => {
+  it('fault: ledger-header-mismatch — a header mismatch is an error at open, and the file is untouched', async () => {
     const path = join(tempDir(), 'results.csv');
     writeFileSync(path, 'id;name\n1;a\n');
     await expect(openLedger(options(path))).rejects.toThrow('header does not match (file has id;name, run has id;name;STATUS); nothing was written');
@@ -99,7 +99,7 @@ describe('csv ledger: append', () => {
     ['a last line with the wrong cell count', '3;c\n', 'has 2 cells, not 3'],
   ];
   for (const [what, tail, why] of torn) {
-    it(`repairs ${what}, keeps the cut bytes aside, and says so`, async () => {
+    it(`fault: torn-tail-repair — repairs ${what}, keeps the cut bytes aside, and says so`, async () => {
       const dir = tempDir();
       const path = join(dir, 'results.csv');
       const good = 'id;name;STATUS\n1;"multi\nline";X\n2;b;X\n';
@@ -118,14 +118,14 @@ describe('csv ledger: append', () => {
     });
   }
 
-  it('a torn header (killed while creating the file) is rebuilt', async () => {
+  it('fault: torn-header — a torn header (killed while creating the file) is rebuilt', async () => {
     const path = join(tempDir(), 'results.csv');
     writeFileSync(path, 'id;na');
     await write(path, [['1', 'a', 'X']]);
     expect(readFileSync(path, 'utf8')).toBe('id;name;STATUS\n1;a;X\n');
   });
 
-  it('malformed CSV before the last row is refused, not cut', async () => {
+  it('fault: ledger-malformed-refused — malformed CSV before the last row is refused, not cut', async () => {
     const path = join(tempDir(), 'results.csv');
     const text = 'id;name;STATUS\n1;"open;X\n2;b;X\n3;c;X\n';
     writeFileSync(path, text);
@@ -331,7 +331,7 @@ describe('csv ledger: idempotent upsert', () => {
 });
 
 describe('csv ledger: more shapes', () => {
-  it('an in-place edit between batches (same inode) is noticed: keys are re-read, dedupe stays exact', async () => {
+  it('fault: ledger-edited-between-batches — an in-place edit between batches (same inode) is noticed: keys are re-read, dedupe stays exact', async () => {
     const path = join(tempDir(), 'results.csv');
     const ledger = await openLedger(options(path, { key: 'id' }));
     ledger.add(['1', 'a', 'X']);

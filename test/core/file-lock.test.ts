@@ -42,7 +42,7 @@ describe('file lock', () => {
     await (await acquireLock(path, { timeoutMs: 150 })).release();
   });
 
-  it('breaks the lock of a dead process on this host', async () => {
+  it('fault: lock-dead-holder — breaks the lock of a dead process on this host', async () => {
     const path = join(tempDir(), 'out.csv');
     const pid = await deadPid();
     expect(pidAlive(pid)).toBe(false);
@@ -53,7 +53,7 @@ describe('file lock', () => {
     expect(existsSync(`${path}.lock.break`)).toBe(false);
   });
 
-  it('never breaks a lock of another host (the pid cannot be checked); it times out instead', async () => {
+  it('fault: lock-other-host — never breaks a lock of another host (the pid cannot be checked); it times out instead', async () => {
     const path = join(tempDir(), 'out.csv');
     const pid = await deadPid();
     writeFileSync(`${path}.lock`, JSON.stringify({ pid, hostname: 'elsewhere.example', time: 'then', token: 'x' }));
@@ -61,7 +61,7 @@ describe('file lock', () => {
     expect(existsSync(`${path}.lock`)).toBe(true);
   });
 
-  it('an empty lock file (creator killed before writing) is broken only once it is old', async () => {
+  it('fault: lock-empty-file — an empty lock file (creator killed before writing) is broken only once it is old', async () => {
     const path = join(tempDir(), 'out.csv');
     writeFileSync(`${path}.lock`, '');
     await expect(acquireLock(path, { timeoutMs: 100 })).rejects.toThrow(/still locked by an unknown process/);
@@ -87,7 +87,7 @@ describe('file lock', () => {
     expect(maxInside).toBe(1);
   });
 
-  it('8 processes × 50 read-modify-writes under the lock lose no update', async () => {
+  it('fault: lock-8-processes — 8 processes × 50 read-modify-writes under the lock lose no update', async () => {
     const counter = join(tempDir(), 'counter');
     writeFileSync(counter, '0');
     await Promise.all(Array.from({ length: 8 }, () => execa(process.execPath, [counterScript, counter, '50'])));
@@ -95,7 +95,7 @@ describe('file lock', () => {
     expect(existsSync(`${counter}.lock`)).toBe(false);
   });
 
-  it('a holder killed with SIGKILL leaves a stale lock that the next writer breaks', async () => {
+  it('fault: lock-holder-sigkill — a holder killed with SIGKILL leaves a stale lock that the next writer breaks', async () => {
     const counter = join(tempDir(), 'counter');
     writeFileSync(counter, '0');
     const holder = execa(process.execPath, [counterScript, counter, '0', 'hold'], { reject: false });
@@ -108,7 +108,7 @@ describe('file lock', () => {
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`a holder ended by ${signal} removes its lock`, async () => {
+    it(`fault: lock-holder-signal — a holder ended by ${signal} removes its lock`, async () => {
       const counter = join(tempDir(), 'counter');
       const holder = execa(process.execPath, [counterScript, counter, '0', 'hold'], { reject: false });
       await until(() => existsSync(`${counter}.lock`) && readFileSync(`${counter}.lock`, 'utf8').length > 0);

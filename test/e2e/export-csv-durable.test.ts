@@ -37,7 +37,7 @@ function appender(path: string, from: number) {
 }
 
 describe('export-csv durable files (real binaries)', () => {
-  it("seed 002: 4 × export-csv --append --delimiter ';' --dedupe id, one SIGKILLed half way and restarted → 10,000 unique whole rows", async () => {
+  it("fault: seed002-append-sigkill — seed 002: 4 × export-csv --append --delimiter ';' --dedupe id, one SIGKILLed half way and restarted → 10,000 unique whole rows", async () => {
     const path = join(tempDir(), 'results.csv');
     const procs = [0, 1, 2, 3].map((k) => appender(path, k * 2500));
     await until(() => contains(path, '\n1250;'));
@@ -57,7 +57,7 @@ describe('export-csv durable files (real binaries)', () => {
     expect(rec.appended + rec.skipped).toBe(2500);
   });
 
-  it('the ledger: import-csv --where STATUS!=COMPLETED | worker | export-csv --upsert id --backup, interrupted then re-run → all COMPLETED, ≤5 backups', async () => {
+  it('fault: ledger-pipeline-interrupted — the ledger: import-csv --where STATUS!=COMPLETED | worker | export-csv --upsert id --backup, interrupted then re-run → all COMPLETED, ≤5 backups', async () => {
     const dir = tempDir();
     const ledger = join(dir, 'ledger.csv');
     writeFileSync(ledger, 'id,name,STATUS\n' + Array.from({ length: 300 }, (_, i) => `${i},item ${i},PENDING\n`).join(''));
@@ -90,7 +90,7 @@ describe('export-csv durable files (real binaries)', () => {
     expect(readdirSync(join(dir, 'backups')).length).toBeLessThanOrEqual(5);
   });
 
-  it('SIGKILL during export-csv --upsert leaves the ledger whole (old or new) and the backup in place', async () => {
+  it('fault: kill-upsert-sigkill — SIGKILL during export-csv --upsert leaves the ledger whole (old or new) and the backup in place', async () => {
     const dir = tempDir();
     const ledger = join(dir, 'ledger.csv');
     const original = 'id,name,STATUS\n' + Array.from({ length: 20_000 }, (_, i) => `${i},item ${i},PENDING\n`).join('');
@@ -113,7 +113,7 @@ describe('export-csv concurrency (issue 8)', () => {
   const input = (from: number, count: number, status: string) =>
     Array.from({ length: count }, (_, k) => JSON.stringify({ id: String(from + k), name: `n${from + k}`, STATUS: status })).join('\n') + '\n';
 
-  it('8 concurrent export-csv --append writers: every row exactly once, the file valid CSV', async () => {
+  it('fault: concurrent-append-8 — 8 concurrent export-csv --append writers: every row exactly once, the file valid CSV', async () => {
     const path = join(tempDir(), 'results.csv');
     const res = await Promise.all(
       Array.from({ length: 8 }, (_, k) => run('export-csv', ['--append', '--columns', 'id,name,STATUS', '-o', path], { input: input(k * 500, 500, 'DONE') })),
@@ -124,7 +124,7 @@ describe('export-csv concurrency (issue 8)', () => {
     expect(table.slice(1).map((r) => Number(r[0])).sort((a, b) => a - b)).toEqual(Array.from({ length: 4000 }, (_, i) => i));
   });
 
-  it('4 concurrent export-csv --upsert writers: every key exactly once, the file valid CSV', async () => {
+  it('fault: concurrent-upsert-4 — 4 concurrent export-csv --upsert writers: every key exactly once, the file valid CSV', async () => {
     const path = join(tempDir(), 'ledger.csv');
     const res = await Promise.all(
       Array.from({ length: 4 }, (_, k) =>
@@ -151,7 +151,7 @@ describe('export-csv on a full filesystem (a 256 KiB tmpfs; skipped where mount 
     for (const n of readdirSync(mnt)) rmSync(join(mnt, n), { recursive: true, force: true });
   };
 
-  it.skipIf(!mounted)('-o: ENOSPC is one clear line, exit 1, the old file intact, no temp file', async () => {
+  it.skipIf(!mounted)('fault: enospc-export-o — -o: ENOSPC is one clear line, exit 1, the old file intact, no temp file', async () => {
     clean();
     const path = join(mnt, 'out.csv');
     writeFileSync(path, small(10));
@@ -163,7 +163,7 @@ describe('export-csv on a full filesystem (a 256 KiB tmpfs; skipped where mount 
     expect(readdirSync(mnt)).toEqual(['out.csv']);
   });
 
-  it.skipIf(!mounted)('--append: ENOSPC keeps the committed rows whole, exit 1', async () => {
+  it.skipIf(!mounted)('fault: enospc-append — --append: ENOSPC keeps the committed rows whole, exit 1', async () => {
     clean();
     const path = join(mnt, 'results.csv');
     writeFileSync(path, small(10));
@@ -176,7 +176,7 @@ describe('export-csv on a full filesystem (a 256 KiB tmpfs; skipped where mount 
     expect(readdirSync(mnt).filter((n) => n.endsWith('.lock') || n.endsWith('.tmp'))).toEqual([]);
   });
 
-  it.skipIf(!mounted)('--upsert: ENOSPC leaves the ledger as its last commit left it (whole, each key once), exit 1', async () => {
+  it.skipIf(!mounted)('fault: enospc-upsert — --upsert: ENOSPC leaves the ledger as its last commit left it (whole, each key once), exit 1', async () => {
     clean();
     const path = join(mnt, 'ledger.csv');
     writeFileSync(path, small(10));

@@ -102,7 +102,7 @@ describe('export-csv -o: atomic files and the export record', () => {
     expect(bare.exitCode).toBe(0);
   });
 
-  it('a run killed with SIGTERM mid-stream leaves the old file and no temporary file', async () => {
+  it('fault: kill-export-o-sigterm-midstream — a run killed with SIGTERM mid-stream leaves the old file and no temporary file', async () => {
     const dir = tempDir();
     const path = join(dir, 'errors.csv');
     writeFileSync(path, 'old\n');
@@ -116,7 +116,7 @@ describe('export-csv -o: atomic files and the export record', () => {
     expect(readdirSync(dir)).toEqual(['errors.csv']);
   });
 
-  it('a folder that does not exist is a one-line I/O error (exit 1), nothing written', async () => {
+  it('fault: missing-folder-o — a folder that does not exist is a one-line I/O error (exit 1), nothing written', async () => {
     const dir = tempDir();
     const r = await run('export-csv', ['-o', join(dir, 'nope', 'x.csv')], { input: ndjson(events) });
     expect(r.exitCode).toBe(1);

@@ -100,7 +100,7 @@ describe('export-csv: seed 000 format and safe cells', () => {
     expect(bad.stdout).toBe('event_id\ne1\n');
   });
 
-  it('| head -1 ends quietly with exit 0', async () => {
+  it('fault: pipe-head-1-export-csv — | head -1 ends quietly with exit 0', async () => {
     const input = ndjson(Array.from({ length: 50_000 }, (_, i) => ({ ...ada, event_id: `id${i}` })));
     const r = await execa('bash', ['-c', `node ${binPath('export-csv')} | head -1`], { input, reject: false });
     expect(r.exitCode).toBe(0);

@@ -96,7 +96,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(s.received[0]!.secure).toBe(true);
   });
 
-  it('an untrusted certificate is a permanent failure: one attempt, failed, exit 0', async () => {
+  it('fault: smtp-untrusted-cert — an untrusted certificate is a permanent failure: one attempt, failed, exit 0', async () => {
     const s = await smtp({ starttls: true });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--timeout', '5s'], { input: ndjson(events()) });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -124,7 +124,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(r.stderr + r.stdout).not.toContain('Sup3r-Secret');
   });
 
-  it('AUTH from the URL; a wrong password is permanent (535): failed after one attempt, masked in the log', async () => {
+  it('fault: smtp-wrong-password — AUTH from the URL; a wrong password is permanent (535): failed after one attempt, masked in the log', async () => {
     const s = await smtp({ starttls: true, auth: { user: 'gear', pass: 'right' } });
     const ok = await run('notify', ['--via', `smtp://gear:right@127.0.0.1:${s.port}`, '--to', 'a@uni.org', '--tls-ca', TLS_CERT, '--timeout', '5s'], { input: ndjson(events()) });
     expect(ok.records[0]).toMatchObject({ status: 'sent' });
@@ -135,7 +135,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(s.received).toHaveLength(1);
   });
 
-  it('server down: retries until --timeout, then failed with exit 0; --strict exits 1', async () => {
+  it('fault: smtp-server-down — server down: retries until --timeout, then failed with exit 0; --strict exits 1', async () => {
     const port = await deadPort();
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${port}`, '--to', 'a@uni.org', '--timeout', '1500ms'], { input: ndjson(events()) });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -148,7 +148,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(strict.records[0]).toMatchObject({ status: 'failed' });
   });
 
-  it('451 twice, then accepted: sent after 3 attempts', async () => {
+  it('fault: smtp-451-retry — 451 twice, then accepted: sent after 3 attempts', async () => {
     const s = await smtp({ dataReplies: [451, 451] });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--timeout', '10s'], { input: ndjson(events()) });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -157,7 +157,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(s.received).toHaveLength(1);
   });
 
-  it('550 is permanent: no retry, failed after 1 attempt', async () => {
+  it('fault: smtp-550-permanent — 550 is permanent: no retry, failed after 1 attempt', async () => {
     const s = await smtp({ rcptReply: 550 });
     const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org', '--timeout', '10s'], { input: ndjson(events()) });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -165,7 +165,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(r.records[0]!.reason).toMatch(/^550/);
   });
 
-  it('a server that never answers: gives up within --timeout, failed, exit 0', async () => {
+  it('fault: smtp-silent-server — a server that never answers: gives up within --timeout, failed, exit 0', async () => {
     const peer = await startSilentPeer();
     servers.push(peer);
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${peer.port}`, '--to', 'a@uni.org', '--timeout', '1s'], { input: ndjson(events()), timeout: 20_000 });
@@ -174,7 +174,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(peer.connections).toBeGreaterThanOrEqual(1);
   });
 
-  it('the connection dropped in the middle of DATA is retried (sent on the next attempt), never a non-zero exit', async () => {
+  it('fault: smtp-drop-data-once — the connection dropped in the middle of DATA is retried (sent on the next attempt), never a non-zero exit', async () => {
     const peer = await startDroppingPeer(1);
     servers.push(peer);
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${peer.port}`, '--to', 'a@uni.org', '--timeout', '5s'], { input: ndjson(events()) });
@@ -183,7 +183,7 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(peer.accepted).toBe(1);
   });
 
-  it('a connection dropped in DATA on every attempt ends failed with exit 0', async () => {
+  it('fault: smtp-drop-data-always — a connection dropped in DATA on every attempt ends failed with exit 0', async () => {
     const peer = await startDroppingPeer(1000);
     servers.push(peer);
     const r = await run('notify', ['--via', `smtp://127.0.0.1:${peer.port}`, '--to', 'a@uni.org', '--timeout', '1s'], { input: ndjson(events()) });

@@ -52,7 +52,7 @@ describe('notify --state FILE --repeat-interval (the same errors are not sent tw
     expect(r.records[0]).toMatchObject({ status: 'skipped' });
   });
 
-  it('two notifies at once with one state file: exactly one sends, the other sees it as a repeat', async () => {
+  it('fault: state-concurrent-notify — two notifies at once with one state file: exactly one sends, the other sees it as a repeat', async () => {
     const dir = tempDir();
     const args = ['--via', `file:${dir}/box`, '--state', join(dir, 's.json')];
     const [a, b] = await Promise.all([run('notify', args, { input: SAME }), run('notify', args, { input: SAME })]);
@@ -62,7 +62,7 @@ describe('notify --state FILE --repeat-interval (the same errors are not sent tw
     expect(readdirSync(dir).sort()).toEqual(['box', 's.json']);
   });
 
-  it('a corrupt state file does not stop the alert; it is rewritten', async () => {
+  it('fault: state-corrupt — a corrupt state file does not stop the alert; it is rewritten', async () => {
     const dir = tempDir();
     const state = join(dir, 's.json');
     const { writeFileSync } = await import('node:fs');
@@ -72,7 +72,7 @@ describe('notify --state FILE --repeat-interval (the same errors are not sent tw
     expect(JSON.parse(readFileSync(state, 'utf8')).version).toBe(1);
   });
 
-  it('a failed delivery is not recorded, so the next run tries again', async () => {
+  it('fault: state-failed-not-recorded — a failed delivery is not recorded, so the next run tries again', async () => {
     const dir = tempDir();
     const state = join(dir, 's.json');
     const failed = await run('notify', ['--via', 'sendmail:/nonexistent/sendmail', '--to', 'a@uni.org', '--state', state], { input: SAME });

@@ -46,7 +46,7 @@ describe('notify --via http(s):// (a real node:http server on loopback)', () => 
     expect(r.stderr).toMatch(/http:\/\/127\.0\.0\.1:\d+\/\*\*\*/);
   });
 
-  it('500 then 200: sent after 2 attempts', async () => {
+  it('fault: webhook-500-retry — 500 then 200: sent after 2 attempts', async () => {
     const h = await hook([500, 200]);
     const r = await run('notify', ['--via', h.url, '--timeout', '10s'], { input: INPUT });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -54,7 +54,7 @@ describe('notify --via http(s):// (a real node:http server on loopback)', () => 
     expect(h.requests).toHaveLength(2);
   });
 
-  it('400 is permanent: failed after 1 attempt, exit 0; --strict exits 1', async () => {
+  it('fault: webhook-400-permanent — 400 is permanent: failed after 1 attempt, exit 0; --strict exits 1', async () => {
     const h = await hook([400]);
     const r = await run('notify', ['--via', h.url, '--timeout', '10s'], { input: INPUT });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -65,7 +65,7 @@ describe('notify --via http(s):// (a real node:http server on loopback)', () => 
     expect(strict.exitCode, strict.stderr).toBe(1);
   });
 
-  it('a hang: gives up within --timeout, failed, exit 0', async () => {
+  it('fault: webhook-hang — a hang: gives up within --timeout, failed, exit 0', async () => {
     const h = await hook(['hang']);
     const r = await run('notify', ['--via', h.url, '--timeout', '1s'], { input: INPUT, timeout: 20_000 });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -131,7 +131,7 @@ describe('notify --via sendmail (a fixture program that records its stdin)', () 
     expect(mail.messageId).toBe(r.records[0]!.message_id);
   });
 
-  it('exit 75 (EX_TEMPFAIL) is retried; another exit status is permanent', async () => {
+  it('fault: sendmail-tempfail — exit 75 (EX_TEMPFAIL) is retried; another exit status is permanent', async () => {
     const out = tempDir();
     const temp = await run('notify', ['--via', `sendmail:${FAKE_SENDMAIL}`, '--to', 'a@uni.org', '--timeout', '1s'], { input: INPUT, env: { FAKE_SENDMAIL_OUT: out, FAKE_SENDMAIL_EXIT: '75' } });
     expect(temp.exitCode, temp.stderr).toBe(0);
@@ -142,7 +142,7 @@ describe('notify --via sendmail (a fixture program that records its stdin)', () 
     expect(perm.records[0]!.reason).toMatch(/failing with 1/);
   });
 
-  it('a missing program is a permanent failure, not a crash', async () => {
+  it('fault: sendmail-missing — a missing program is a permanent failure, not a crash', async () => {
     const r = await run('notify', ['--via', 'sendmail:/nonexistent/sendmail', '--to', 'a@uni.org'], { input: INPUT });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'failed', attempts: 1 });
