@@ -86,8 +86,10 @@ export class Spill {
         const part = piece.subarray(start, start + take);
         const missing = ncols - seg.ncols;
         // A row of k cells needs ncols-k more delimiters; a row of none is an empty line.
-        const pad = seg.ncols > 0 ? delimiter.repeat(missing) : ncols === 1 ? quote + quote : delimiter.repeat(ncols - 1);
-        yield missing > 0 ? padRows(part, Buffer.from(pad), q, term, this.quoteState) : part;
+        if (missing > 0) {
+          const pad = seg.ncols > 0 ? delimiter.repeat(missing) : ncols === 1 ? quote + quote : delimiter.repeat(ncols - 1);
+          yield padRows(part, Buffer.from(pad), q, term, this.quoteState);
+        } else yield part;
         start += take;
         offset += take;
         if (offset === seg.end) {
