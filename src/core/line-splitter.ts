@@ -10,6 +10,7 @@ export interface LineSink {
 const NL = 0x0a;
 const CR = 0x0d;
 const OVERSIZE_HEAD = 64 * 1024;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export class LineSplitter {
   private carry: Buffer[] = [];
@@ -19,12 +20,22 @@ export class LineSplitter {
   private overflowHead: Buffer | null = null;
   lineNo = 0;
   private first = true;
+  /** The first bytes of the input while they could still be the start of a BOM split across chunks. */
+  private bomHead: Buffer | null = null;
 
   constructor(private readonly sink: LineSink, private readonly maxLineBytes: number) {}
 
   push(chunk: Buffer): void {
     let pos = 0;
     if (this.first && chunk.length > 0) {
+      if (this.bomHead) {
+        chunk = Buffer.concat([this.bomHead, chunk]);
+        this.bomHead = null;
+      }
+      if (chunk.length < 3 && BOM.subarray(0, chunk.length).equals(chunk)) {
+        this.bomHead = Buffer.from(chunk);
+        return;
+      }
       this.first = false;
       // A UTF-8 BOM at the start of a file is encoding noise, not data.
       if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) pos = 3;
@@ -57,6 +68,13 @@ export class LineSplitter {
 
   /** The last line may have no terminator. */
   end(): void {
+    if (this.bomHead) {
+      // The input was only part of a BOM: those bytes are a (bad) line of their own.
+      const head = this.bomHead;
+      this.bomHead = null;
+      this.first = false;
+      this.push(head);
+    }
     if (this.overflowing) this.endOverflow();
     else if (this.carryLen > 0) {
       const joined = Buffer.concat(this.carry, this.carryLen);
