@@ -40,9 +40,10 @@ export function optionalString(v: unknown): string | null {
 
 /** A person's name from a string or {first_name, last_name}; "Unknown" when there is none. */
 export function personName(v: unknown): string {
-  if (typeof v === 'string' && !absent(v) && v.trim()) return v.trim();
+  // Trimmed before the absent test: " None " is the Python None too, never a name.
+  if (typeof v === 'string' && !absent(v.trim())) return v.trim();
   if (isPlainObject(v)) {
-    const parts = [v.first_name, v.last_name].filter((p) => typeof p === 'string' && p.trim()) as string[];
+    const parts = [v.first_name, v.last_name].filter((p) => typeof p === 'string' && !absent(p.trim())) as string[];
     if (parts.length) return parts.map((p) => p.trim()).join(' ');
   }
   return 'Unknown';
