@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 // @ts-expect-error: a plain .mjs script, no type declarations
-import { TABLE, loadCases, parseRows, rowCells, titleInSource } from '../../scripts/reliability-table.mjs';
+import { TABLE, loadCases, parseRows, resultsFrom, rowCells, titleInSource } from '../../scripts/reliability-table.mjs';
 import { ROOT } from '../helpers/run.js';
 
 interface Case {
@@ -56,7 +56,8 @@ describe('RELIABILITY.md is in sync with the tests', () => {
     const listed = new Map(faults.map((c) => [c.id, c.file]));
     expect(listed.size).toBe(faults.length);
     const found: string[] = [];
-    for (const file of testFiles(join(ROOT, 'test'))) {
+    // This file writes such titles only as samples for the report reader.
+    for (const file of testFiles(join(ROOT, 'test')).filter((f) => f !== 'test/reliability/table.test.ts')) {
       for (const m of readFileSync(join(ROOT, file), 'utf8').matchAll(/['"`]fault: ([a-z0-9-]+) — /g)) {
         found.push(m[1]!);
         expect(listed.get(m[1]!), `fault ${m[1]} (${file}) is not in faults.cases.json, or is listed under another file`).toBe(file);
@@ -70,5 +71,23 @@ describe('RELIABILITY.md is in sync with the tests', () => {
       expect(r[3], r.join(' | ')).toMatch(/^(pass( \(\d+ tests\))?|pass \(\d+\), skipped \(\d+\)|skipped(: .+)?|not run|\*\*FAIL\*\*( \(\d+ of \d+\))?)$/);
       if (r[2]!.startsWith('(no test found')) expect(r[3]).toBe('not run');
     }
+  });
+
+  it('the Result column reads a vitest JSON report: pass, FAIL, skipped with the listed reason, not run', () => {
+    const pick = (id: string) => faults.find((c) => c.id === id)!;
+    const [single, multi, skipped, missing] = [pick('kill-export-o-sigkill'), pick('pipe-head'), pick('enospc-export-o'), pick('smtp-drop-mid-data')];
+    const t = (title: string, status: string) => ({ title, status });
+    const report = {
+      testResults: [
+        { name: join(ROOT, single.file!), assertionResults: [t(`${single.prefix}x`, 'passed'), t('fault: kill-export-o-sigkill-other — y', 'failed')] },
+        { name: join(ROOT, multi.file!), assertionResults: [t(`${multi.prefix}a`, 'passed'), t(`${multi.prefix}b`, 'failed'), t(`${multi.prefix}c`, 'passed')] },
+        { name: join(ROOT, skipped.file!), assertionResults: [t(`${skipped.prefix}z`, 'skipped')] },
+      ],
+    };
+    const results = resultsFrom(report, ROOT, [single, multi, skipped, missing]);
+    expect(results.get(single)).toBe('pass');
+    expect(results.get(multi)).toBe('**FAIL** (1 of 3)');
+    expect(results.get(skipped)).toBe('skipped: mount not allowed here (needs root and tmpfs)');
+    expect(results.get(missing)).toBe('not run');
   });
 });
