@@ -3,7 +3,8 @@
 import { execa, type Options, type ResultPromise } from 'execa';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { binPath, nodeFlags, type Binary } from '../helpers/run.js';
 
@@ -71,18 +72,21 @@ export function endedBySignal(r: { exitCode?: number; signal?: string }, signal:
   return r.signal === signal || r.exitCode === (signal === 'SIGINT' ? 130 : 143);
 }
 
-/** A run as root ignores folder permissions: drop the capabilities that override them (setpriv), so a read-only folder is read-only. */
+/**
+ * A run as root ignores folder permissions: drop the capabilities that override them (setpriv), so
+ * a read-only folder is read-only. Probed for real (a write into a chmod 555 folder must fail), so a
+ * machine where that cannot be arranged skips rather than passes or fails for the wrong reason.
+ */
 export function unprivileged(): { prefix: string[]; available: boolean } {
-  if (process.getuid?.() !== 0) return { prefix: [], available: true };
+  const prefix = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search,-fowner'] : [];
+  const dir = mkdtempSync(join(tmpdir(), 'be-ro-probe-'));
   try {
-    execaSyncOk('setpriv', ['--version']);
-    return { prefix: ['setpriv', '--bounding-set=-dac_override,-dac_read_search,-fowner'], available: true };
-  } catch {
-    return { prefix: [], available: false };
+    chmodSync(dir, 0o555);
+    const [cmd, ...args] = [...prefix, 'sh', '-c', `: > "${dir}/probe" 2>/dev/null`];
+    const r = spawnSync(cmd!, args, { stdio: 'ignore' });
+    return { prefix, available: r.error === undefined && r.status !== null && r.status !== 0 && !existsSync(join(dir, 'probe')) };
+  } finally {
+    chmodSync(dir, 0o755);
+    rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function execaSyncOk(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { stdio: 'ignore' });
-  if (r.status !== 0) throw new Error(`${cmd} unavailable`);
 }
