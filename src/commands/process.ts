@@ -100,8 +100,8 @@ export function createLogStage(opts: ProcessOptions = {}): { push(line: TextLine
 }
 
 /** Library form: records (partial events, entries, other kinds) in, events out. */
-export function processRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: ProcessOptions = {}) {
-  return runStageOver(createProcessStage(opts), source);
+export function processRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: ProcessOptions = {}, file = 'input') {
+  return runStageOver(createProcessStage(opts), source, file);
 }
 
 /** Library form of --from log: lines of a job's log in, events out. */

@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { absent, optionalString, personName } from '../core/normalize.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js';
 import { readNdjson, type Item, type Source } from '../core/ndjson-reader.js';
-import type { BadLinePolicy } from '../core/bad-lines.js';
+import { BadLinePolicy } from '../core/bad-lines.js';
 import { booleanCell, emailKey, listCell, nameKey } from './entry.js';
 import { readCsvRecords } from './csv-records.js';
 import type { RegistryEmail, RegistryIndex, RegistryPerson } from './types.js';
@@ -237,7 +237,8 @@ export function buildRegistryIndex(persons: Iterable<RegistryPerson>): RegistryI
 }
 
 /** Reads a snapshot file (CSV when its name ends in .csv, NDJSON otherwise); bad lines go to the policy. */
-export async function loadRegistry(path: string, policy: BadLinePolicy): Promise<RegistryIndex> {
+/** The registry snapshot from an NDJSON or CSV file (by extension); bad lines go to `policy`. */
+export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy()): Promise<RegistryIndex> {
   const source: Source = { name: path, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
   const batches: AsyncIterable<Item[]> =
     extname(path).toLowerCase() === '.csv' ? readCsvRecords([source], { policy }) : readNdjson([source], { policy });

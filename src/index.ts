@@ -1,0 +1,83 @@
+// The library API: each command's pure core, and the shared pieces they are built from.
+// The binaries are thin wrappers around these; a program can run the same stages in-process.
+//
+//   import { processRecords, analyzeRecords, toCsv } from 'batch-events';
+//   const events = processRecords(entries, { job: 'user_management' });
+//   for await (const summary of analyzeRecords(events)) console.log(summary);
+
+// The event format (v1) and its categories.
+export {
+  CATEGORIES,
+  ERROR_CATEGORIES,
+  SUCCESS_CATEGORY,
+  UNKNOWN_CATEGORY,
+  defaultAction,
+  isEvent,
+  isKnownCategory,
+  stableEventId,
+  toFieldName,
+  type ErrorCategory,
+  type Event,
+  type EventSource,
+  type EventType,
+  type JsonObject,
+  type JsonValue,
+  type UserContext,
+} from './core/event.js';
+export { normalizeEvent, InvalidEvent, type NormalizeContext } from './core/normalize.js';
+
+// Streams: the NDJSON reader and writer, the shared filters, and stages.
+export { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type TextLine, type Source, type ReadOptions } from './core/ndjson-reader.js';
+export { NdjsonWriter } from './core/ndjson-writer.js';
+export { buildFilter, parseWhere, getPath, type FilterOptions, type Predicate } from './core/filters.js';
+export { collect, type Emit, type Stage } from './core/stage.js';
+export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_ERRORS_PRESENT, UsageError, DataError } from './core/errors.js';
+
+// process: records, CSV rows and log lines to events, through rule packs.
+export { createProcessStage, createLogStage, processRecords, processLogLines, looksLikeEvent, type ProcessOptions } from './commands/process.js';
+export { BUILTIN_PACKS, DEFAULT_PACK, loadPacks, checkPack, listRules } from './rules/loader.js';
+export { userManagementPack } from './rules/user-management.js';
+export { createRuleEngine, type RuleEngine, type EngineOptions } from './rules/engine.js';
+export { loadRegistry, buildRegistryIndex, RegistryBuilder, NO_REGISTRY } from './rules/registry.js';
+export type {
+  DirectoryEntry,
+  EntryContext,
+  EntryRule,
+  Finding,
+  LogLine,
+  LogRule,
+  RegistryIndex,
+  RegistryPerson,
+  Rule,
+  RulePack,
+  RuleResult,
+} from './rules/types.js';
+
+// analyze: the run's summary, groups, and exact partial/merge.
+export { createAnalyzeStage, analyzeRecords, type AnalyzeOptions, type AnalyzeMode } from './commands/analyze.js';
+export {
+  createSummaryBuilder,
+  summarizeEvents,
+  DEFAULT_MAX_USERS,
+  DEFAULT_MAX_SUMMARIES,
+  DEFAULT_MAX_ERRORS_PER_USER,
+  type Summary,
+  type SummaryPartial,
+  type SummaryOptions,
+  type GroupBy,
+  type UserBatch,
+  type BatchError,
+} from './core/summary.js';
+export { renderSummaryTable, type TableOptions } from './core/table.js';
+
+// export-csv and import-csv: safe CSV out, CSV back in, durable files.
+export { toCsv, createRowBuilder, CsvOutput, safeFileComponent, type ExportOptions, type ByteSink } from './commands/export-csv.js';
+export { importCsv, CsvRowParser, type ImportOptions } from './commands/import-csv.js';
+export { openAtomic, type AtomicFile } from './core/atomic-file.js';
+export { openLedger, type Ledger, type LedgerOptions, type LedgerResult } from './core/csv-ledger.js';
+
+// notify: one consolidated message per summary, delivered with retries, never failing the job.
+export { createNotifyStage, notifyRecords, type NotifyOptions, type NotificationRecord } from './commands/notify.js';
+export { renderMessage, renderSubject, fingerprint, DEFAULT_SUBJECT, type RenderOptions, type RenderedMessage } from './core/message.js';
+export { withRetry, classify, type RetryPolicy } from './core/delivery.js';
+export { createTransportFor, maskVia, type Transport } from './transports/index.js';
