@@ -4,7 +4,12 @@
 # Leaves in examples/out/ (or $OUT): events.ndjson, errors.csv, summary.json, outbox/*.eml, notification.json
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-export PATH="$here/../bin:$PATH"
+# The binaries of this checkout (installed, they are on PATH as process, analyze, ...).
+bin="$here/../bin"
+process()    { node "$bin/process.js" "$@"; }
+analyze()    { node "$bin/analyze.js" "$@"; }
+export-csv() { node "$bin/export-csv.js" "$@"; }
+notify()     { node "$bin/notify.js" "$@"; }
 out=${OUT:-$here/out}
 mkdir -p "$out"
 cd "$out"

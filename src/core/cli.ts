@@ -249,7 +249,6 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     const code = exitCodeOf(err);
     log.error(describeError(err));
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-    if (code === EXIT_USAGE) process.stderr.write(`Try '${tool} --help' for the options.\n`);
     process.exitCode = code;
   } finally {
     policy?.close();
