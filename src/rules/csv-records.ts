@@ -1,21 +1,15 @@
-// CSV in as batches of located records: one csv-parse parser per file, fed chunk by chunk,
-// records collected synchronously (on_record) so there is no per-record stream or promise;
-// a malformed row is a FILE:LINE bad line and the parser goes on with the next one.
-import { parse, type CsvError } from 'csv-parse';
+// CSV in as batches of located records, for process --from csv and a CSV registry: the shared
+// reader (core/csv-reader.ts) with header names trimmed; a malformed or oversize row is a
+// FILE:LINE bad line and the reader goes on with the next one, in bounded memory.
 import type { BadLinePolicy } from '../core/bad-lines.js';
-import type { JsonObject } from '../core/event.js';
+import { CsvRowParser } from '../core/csv-reader.js';
 import type { Item, Source } from '../core/ndjson-reader.js';
 
 export interface CsvReadOptions {
   policy: BadLinePolicy;
   delimiter?: string;
+  maxLineBytes?: number;
   signal?: { stopped: boolean };
-}
-
-function newlines(text: string): number {
-  let n = 0;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }
 
 /** Header row names the fields; each later row is one record tagged with its first line. */
@@ -24,35 +18,16 @@ export async function* readCsvRecords(sources: Source[], opts: CsvReadOptions): 
     if (opts.signal?.stopped) return;
     const file = source.name;
     let batch: Item[] = [];
-    let failure: Error | null = null;
-    const parser = parse({
-      columns: (header: string[]) => header.map((h) => h.trim()),
-      bom: true,
-      raw: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      delimiter: opts.delimiter ?? ',',
-      on_record: (rec: unknown, info) => {
-        const { record, raw } = rec as { record: JsonObject; raw: string };
-        const inner = raw.endsWith('\n') ? newlines(raw) - 1 : newlines(raw);
-        batch.push({ value: record, file, line: info.lines - inner });
-        return null;
-      },
-      on_skip: (err: CsvError | undefined, raw: string | undefined) => {
-        const line = (err as unknown as { lines?: number } | undefined)?.lines ?? 0;
-        opts.policy.add({ file, line, error: `invalid CSV: ${err?.message ?? 'unreadable row'}`, raw: (raw ?? '').replace(/\r?\n$/, '') });
-        return undefined;
-      },
-    });
-    parser.on('error', (err: Error) => {
-      failure = err;
-    });
-    parser.resume();
+    const parser = new CsvRowParser(
+      { delimiter: opts.delimiter ?? ',', maxLineBytes: opts.maxLineBytes, trimHeader: true },
+      file,
+      (value, line) => batch.push({ value, file, line }),
+      (bad) => opts.policy.add({ ...bad, error: `invalid CSV: ${bad.error}` }),
+    );
     const stream = source.open();
     try {
       for await (const chunk of stream) {
-        parser.write(chunk as Buffer);
-        if (failure) break;
+        parser.feed(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
         if (batch.length) {
           const full = batch;
           batch = [];
@@ -60,13 +35,7 @@ export async function* readCsvRecords(sources: Source[], opts: CsvReadOptions): 
         }
         if (opts.signal?.stopped) return;
       }
-      if (!failure) {
-        await new Promise<void>((resolve) => parser.end(resolve));
-      }
-      if (failure) {
-        const e = failure as Error;
-        opts.policy.add({ file, line: (e as unknown as { lines?: number }).lines ?? 0, error: `invalid CSV: ${e.message}`, raw: '' });
-      }
+      parser.end();
       if (batch.length) yield batch;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;

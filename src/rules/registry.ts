@@ -238,10 +238,10 @@ export function buildRegistryIndex(persons: Iterable<RegistryPerson>): RegistryI
 
 /** Reads a snapshot file (CSV when its name ends in .csv, NDJSON otherwise); bad lines go to the policy. */
 /** The registry snapshot from an NDJSON or CSV file (by extension); bad lines go to `policy`. */
-export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy()): Promise<RegistryIndex> {
+export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy(), maxLineBytes?: number): Promise<RegistryIndex> {
   const source: Source = { name: path, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
   const batches: AsyncIterable<Item[]> =
-    extname(path).toLowerCase() === '.csv' ? readCsvRecords([source], { policy }) : readNdjson([source], { policy });
+    extname(path).toLowerCase() === '.csv' ? readCsvRecords([source], { policy, maxLineBytes }) : readNdjson([source], { policy, maxLineBytes });
   // Person by person into the columns: the parsed records of a batch are garbage right after.
   const b = new RegistryBuilder();
   for await (const batch of batches) for (const item of batch) b.add(parsePerson(item.value));
