@@ -168,7 +168,12 @@ for (const b of BINARIES) {
     ours[b] = { bin, help: '', error: `does not run yet: ${why.trim().slice(0, 160)}` };
   }
 }
-const ourCmd = (b, ...args) => [NODE, ours[b].bin, ...args];
+// Our binaries run with the node flags of their shebang, exactly as users run them.
+function shebangFlags(bin) {
+  const m = /\bnode\b(.*)$/.exec(readFileSync(bin, 'utf8').split('\n', 1)[0]);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+const ourCmd = (b, ...args) => [NODE, ...shebangFlags(ours[b].bin), ours[b].bin, ...args];
 const offers = (b, flag) => new RegExp(`--${flag}\\b`).test(ours[b].help);
 
 function childEnv() {

@@ -8,7 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The installed binary when there is one, else this checkout's.
-analyze=$(command -v analyze || echo "node $here/../bin/analyze.js")
+analyze=$(command -v analyze || echo "$here/../bin/analyze.js")
 # shellcheck disable=SC2086
 parallel --will-cite --pipe --block "${BLOCK:-1M}" $analyze --partial ${ANALYZE_ARGS:-} \
   | $analyze --merge ${ANALYZE_ARGS:-} "$@"

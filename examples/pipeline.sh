@@ -6,10 +6,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The binaries of this checkout (installed, they are on PATH as process, analyze, ...).
 bin="$here/../bin"
-process()    { node "$bin/process.js" "$@"; }
-analyze()    { node "$bin/analyze.js" "$@"; }
-export-csv() { node "$bin/export-csv.js" "$@"; }
-notify()     { node "$bin/notify.js" "$@"; }
+process()    { "$bin/process.js" "$@"; }
+analyze()    { "$bin/analyze.js" "$@"; }
+export-csv() { "$bin/export-csv.js" "$@"; }
+notify()     { "$bin/notify.js" "$@"; }
 out=${OUT:-$here/out}
 mkdir -p "$out"
 cd "$out"
