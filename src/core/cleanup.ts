@@ -1,7 +1,9 @@
-// Temporary files are removed when SIGINT or SIGTERM ends a run, so an interrupted write
-// leaves the old file and nothing else (SIGKILL cannot be caught; atomic rename covers it).
+// Temporary files (and lock files) are removed when SIGINT, SIGTERM or SIGHUP (a closed terminal
+// or ssh session) ends a run, so an interrupted write leaves the old file and nothing else
+// (SIGKILL cannot be caught; the atomic rename covers it). The exit code is 128 + the signal.
 import { rmSync } from 'node:fs';
 
+const EXIT_BY_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 const paths = new Set<string>();
 let installed = false;
 
@@ -14,7 +16,7 @@ function onSignal(signal: NodeJS.Signals): void {
     }
   }
   paths.clear();
-  process.exit(signal === 'SIGINT' ? 130 : 143);
+  process.exit(EXIT_BY_SIGNAL[signal] ?? 143);
 }
 
 export function removeOnSignal(path: string): void {
@@ -22,6 +24,7 @@ export function removeOnSignal(path: string): void {
     installed = true;
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    process.on('SIGHUP', onSignal);
   }
   paths.add(path);
 }

@@ -116,6 +116,20 @@ describe('export-csv -o: atomic files and the export record', () => {
     expect(readdirSync(dir)).toEqual(['errors.csv']);
   });
 
+  it('fault: kill-export-o-sighup-midstream — a run whose terminal hangs up (SIGHUP) mid-stream leaves the old file and no temporary file', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'errors.csv');
+    writeFileSync(path, 'old\n');
+    const child = execa(process.execPath, [binPath('export-csv'), '-o', path], { stdin: 'pipe', reject: false });
+    child.stdin!.write(ndjson(Array.from({ length: 20_000 }, (_, i) => ev(`k${i}`, 'Flywheel Error', 'f'))));
+    await new Promise((res) => setTimeout(res, 1000));
+    child.kill('SIGHUP');
+    const r = await child;
+    expect(r.exitCode).toBe(129);
+    expect(readFileSync(path, 'utf8')).toBe('old\n');
+    expect(readdirSync(dir)).toEqual(['errors.csv']);
+  });
+
   it('fault: missing-folder-o — a folder that does not exist is a one-line I/O error (exit 1), nothing written', async () => {
     const dir = tempDir();
     const r = await run('export-csv', ['-o', join(dir, 'nope', 'x.csv')], { input: ndjson(events) });
