@@ -8,6 +8,7 @@ import { Spill, type SpillOptions } from '../core/csv-spill.js';
 import { EVENT_COLUMNS } from '../core/flatten.js';
 import { isEvent, isPlainObject, type JsonObject } from '../core/event.js';
 import { getPath } from '../core/filters.js';
+import { parseDuration } from '../core/duration.js';
 import { invalidOption, UsageError } from '../core/errors.js';
 import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
 import { backupFile } from '../core/backup.js';
@@ -333,6 +334,7 @@ export default defineCommand({
     dedupe: { type: 'string', valueHint: 'KEY', description: 'With -o: append only rows whose KEY column is not in the file yet (implies --append)' },
     upsert: { type: 'string', valueHint: 'KEY', description: 'With -o: replace the row with the same KEY in place, append new keys (a status ledger)' },
     fsync: { type: 'enum', options: ['batch', 'always'], default: 'batch', valueHint: 'batch|always', description: 'With --append/--dedupe/--upsert: fsync per batch of rows, or per row' },
+    'lock-timeout': { type: 'string', valueHint: 'DURATION', default: '60s', description: 'With --append/--dedupe/--upsert: how long to wait for another writer\'s lock on the file (30s, 5m, 1h)' },
     ...filterArgs,
     ...commonArgs,
   },
@@ -343,6 +345,9 @@ export default defineCommand({
     const splitBy = ctx.args['split-by'] as string | undefined;
     const passThrough = ctx.args['pass-through'] === true;
     const allowEmpty = ctx.args['allow-empty'] === true;
+    const lockTimeoutText = String(ctx.args['lock-timeout'] ?? '60s');
+    const lockTimeoutMs = parseDuration(lockTimeoutText);
+    if (lockTimeoutMs === undefined) throw new UsageError(`invalid --lock-timeout: must be a duration such as 30s, 5m or 1h, got "${lockTimeoutText}"`);
     const keepBackups = ctx.int('backup', 1);
     if (toStdout && splitBy) throw new UsageError('--split-by needs -o with a {value} placeholder');
     if (toStdout && passThrough) throw new UsageError('--pass-through needs -o (stdout carries the CSV otherwise)');
@@ -391,6 +396,7 @@ export default defineCommand({
         key: upsertKey ?? dedupeKey,
         backup: keepBackups,
         fsync: ctx.args.fsync as 'batch' | 'always',
+        lockTimeoutMs,
         encodeRow: makeRowEncoder(fmt),
         log: (m) => ctx.log.warn(m),
       });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ndjson, run, tempDir } from '../helpers/run.js';
 
@@ -16,6 +17,25 @@ describe('export-csv --append / --dedupe / --upsert (wired to the ledger)', () =
     const again = await run('export-csv', args, { input: ndjson(rows(5, 'DONE')) });
     expect(again.records[0]).toMatchObject({ appended: 2, skipped: 3, rows: 5 });
     expect(readFileSync(path, 'utf8')).toBe("id;STATUS;note\n0;DONE;'=x\n1;DONE;\"a;b\"\n2;DONE;'=x\n3;DONE;\"a;b\"\n4;DONE;'=x\n");
+  });
+
+  it('--lock-timeout: a file locked by a live writer is refused after the wait, in one line, the file untouched', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'results.csv');
+    writeFileSync(path, 'id,STATUS\n0,DONE\n');
+    // Held by this (live) test process on this host: not stale, so the writer must wait.
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.pid, hostname: hostname(), time: new Date().toISOString(), token: 'heldbytest' }));
+    const started = Date.now();
+    const r = await run('export-csv', ['--append', '--columns', 'id,STATUS', '--lock-timeout', '1s', '-o', path], { input: ndjson(rows(2, 'NEW', 5)) });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/still locked by .*after waiting \d+s.*raise --lock-timeout/);
+    expect(r.stderr.trim().split('\n').filter((l) => !/waiting for/.test(l))).toHaveLength(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(readFileSync(path, 'utf8')).toBe('id,STATUS\n0,DONE\n');
+
+    const bad = await run('export-csv', ['--append', '--lock-timeout', 'soon', '-o', path], { input: '' });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toMatch(/^export-csv: invalid --lock-timeout: must be a duration/);
   });
 
   it('--upsert replaces rows in place by key and keeps backups with --backup', async () => {
