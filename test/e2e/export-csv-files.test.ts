@@ -102,32 +102,29 @@ describe('export-csv -o: atomic files and the export record', () => {
     expect(bare.exitCode).toBe(0);
   });
 
-  it('fault: kill-export-o-sigterm-midstream — a run killed with SIGTERM mid-stream leaves the old file and no temporary file', async () => {
+  /** export-csv -o fed a stream that has not ended, then signalled: the old file and nothing else stays. */
+  async function signalMidstream(signal: NodeJS.Signals): Promise<{ exitCode?: number; signal?: string; dir: string; path: string }> {
     const dir = tempDir();
     const path = join(dir, 'errors.csv');
     writeFileSync(path, 'old\n');
     const child = execa(process.execPath, [binPath('export-csv'), '-o', path], { stdin: 'pipe', reject: false });
     child.stdin!.write(ndjson(Array.from({ length: 20_000 }, (_, i) => ev(`k${i}`, 'Flywheel Error', 'f'))));
     await new Promise((res) => setTimeout(res, 1000));
-    child.kill('SIGTERM');
+    child.kill(signal);
     const r = await child;
-    expect(r.exitCode === 143 || r.signal === 'SIGTERM').toBe(true);
     expect(readFileSync(path, 'utf8')).toBe('old\n');
     expect(readdirSync(dir)).toEqual(['errors.csv']);
+    return { exitCode: r.exitCode, signal: r.signal, dir, path };
+  }
+
+  it('fault: kill-export-o-sigterm-midstream — a run killed with SIGTERM mid-stream leaves the old file and no temporary file', async () => {
+    const r = await signalMidstream('SIGTERM');
+    expect(r.exitCode === 143 || r.signal === 'SIGTERM').toBe(true);
   });
 
   it('fault: kill-export-o-sighup-midstream — a run whose terminal hangs up (SIGHUP) mid-stream leaves the old file and no temporary file', async () => {
-    const dir = tempDir();
-    const path = join(dir, 'errors.csv');
-    writeFileSync(path, 'old\n');
-    const child = execa(process.execPath, [binPath('export-csv'), '-o', path], { stdin: 'pipe', reject: false });
-    child.stdin!.write(ndjson(Array.from({ length: 20_000 }, (_, i) => ev(`k${i}`, 'Flywheel Error', 'f'))));
-    await new Promise((res) => setTimeout(res, 1000));
-    child.kill('SIGHUP');
-    const r = await child;
+    const r = await signalMidstream('SIGHUP');
     expect(r.exitCode).toBe(129);
-    expect(readFileSync(path, 'utf8')).toBe('old\n');
-    expect(readdirSync(dir)).toEqual(['errors.csv']);
   });
 
   it('fault: missing-folder-o — a folder that does not exist is a one-line I/O error (exit 1), nothing written', async () => {
