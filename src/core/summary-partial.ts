@@ -92,7 +92,9 @@ export function readPartial(rec: JsonObject): SummaryPartial & { limitsGiven: bo
     throw new InvalidPartial('a summary with a capped affected_users list cannot be merged exactly; make the pieces with analyze --partial');
   }
   const job = optString(rec, 'job');
-  const jobs = plain || rec.jobs === undefined ? (job === null ? [] : [job]) : strings(rec, 'jobs');
+  // A plain summary names several jobs joined sorted with ',' (summary.ts): split them again, so
+  // merging it with a partial of one of those jobs does not count that job twice.
+  const jobs = plain || rec.jobs === undefined ? (job === null ? [] : job.split(',')) : strings(rec, 'jobs');
   const first = optString(rec, 'first_event_at');
   const last = optString(rec, 'last_event_at');
   const input = isPlainObject(rec.input) ? rec.input : {};

@@ -103,6 +103,22 @@ describe('analyze', () => {
     expect(summaries(whole.records)[0]!.summaries_omitted).toBe(26);
   });
 
+  it('--merge of a plain summary over several jobs with a partial of one of them names each job once', async () => {
+    const dir = tempDir();
+    const withJob = (job: string, from: number) => EVENTS.slice(from, from + 10).map((e) => ({ ...e, source: { ...e.source, job } }));
+    const bc = join(dir, 'bc.ndjson');
+    const c = join(dir, 'c.ndjson');
+    writeFileSync(bc, ndjson([...withJob('b', 0), ...withJob('c', 10)]));
+    writeFileSync(c, ndjson(withJob('c', 20)));
+    const plain = await run('analyze', [bc]);
+    expect(summaries(plain.records)[0]!.job).toBe('b,c');
+    const part = await run('analyze', ['--partial', c]);
+    const merged = await run('analyze', ['--merge'], { input: plain.stdout + part.stdout });
+    const whole = await run('analyze', [bc, c]);
+    expect(summaries(merged.records)[0]!.job).toBe('b,c');
+    expect(summaries(merged.records)).toEqual(summaries(whole.records));
+  });
+
   it('--merge refuses a malformed partial with FILE:LINE and exit 1', async () => {
     const r = await run('analyze', ['--merge'], { input: '{"kind":"summary_partial","version":1,"total_events":"x"}\n' });
     expect(r.exitCode).toBe(1);
