@@ -3,7 +3,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../core/cli.js';
-import { ChunkBuffer, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type CsvFormat } from '../core/csv-encoder.js';
+import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type CsvFormat } from '../core/csv-encoder.js';
 import { Spill, type SpillOptions } from '../core/csv-spill.js';
 import { EVENT_COLUMNS } from '../core/flatten.js';
 import { isEvent, isPlainObject, type JsonObject } from '../core/event.js';
@@ -418,9 +418,17 @@ export default defineCommand({
             builder = createRowBuilder(rec, opts);
             if (ledgerMode && !builder.fixed) throw new UsageError(`--${ledgerMode} needs --columns for records that are not events (the file's columns are fixed)`);
           }
+          let cells: string[];
+          try {
+            cells = builder.build(rec);
+          } catch (err) {
+            if (!(err instanceof ColumnCollision)) throw err;
+            ctx.policy.add({ file: batch[i]!.file, line: batch[i]!.line, error: err.message, raw: JSON.stringify(rec) });
+            continue;
+          }
           const t = targetFor(rec, builder);
-          if (ledgerMode) t.queue.push(builder.build(rec).slice());
-          else t.output.add(builder.build(rec));
+          if (ledgerMode) t.queue.push(cells.slice());
+          else t.output.add(cells);
           touched.add(t);
         }
         for (const t of touched) {

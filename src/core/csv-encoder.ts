@@ -122,6 +122,17 @@ export interface CellPolicy {
 }
 
 /**
+ * Two leaves of one record that flatten to the same column (`{"a.b": 1, "a": {"b": 2}}`): one
+ * value would silently replace the other, so the record is refused instead (a bad line).
+ */
+export class ColumnCollision extends Error {
+  constructor(readonly column: string) {
+    super(`two fields flatten to the same column "${column}" (a key with a dot and a nested object); rename one (e.g. with jq) so no value is lost`);
+    this.name = 'ColumnCollision';
+  }
+}
+
+/**
  * Turns records into cell arrays for a column list that may grow (first-seen order). With a
  * fixed list (events, --columns) the accessors are compiled once; otherwise every leaf path of
  * every record is looked up and new paths become new columns.
@@ -132,6 +143,9 @@ export class RowBuilder {
   private accessors: Accessor[] = [];
   private secretCol: boolean[] = [];
   private readonly cells: string[] = [];
+  /** Discovery mode: the row number that last wrote each column, to catch two leaves in one. */
+  private readonly written: number[] = [];
+  private row = 0;
   private readonly isSecretKey: (path: string) => boolean;
   private readonly replacer: Replacer | undefined;
   private readonly exclude: (path: string) => boolean;
@@ -159,6 +173,7 @@ export class RowBuilder {
     this.accessors.push(columnAccessor(path));
     this.secretCol.push(this.isSecretKey(path));
     this.cells.push('');
+    this.written.push(0);
     return i;
   }
 
@@ -199,6 +214,7 @@ export class RowBuilder {
       return cells;
     }
     cells.fill('');
+    this.row++;
     forEachLeaf(rec, this.visit);
     return cells;
   }
@@ -209,7 +225,10 @@ export class RowBuilder {
     if (i === undefined) {
       if (this.exclude(path)) return;
       i = this.addColumn(path);
+    } else if (this.written[i] === this.row) {
+      throw new ColumnCollision(path);
     }
+    this.written[i] = this.row;
     this.cells[i] = this.cell(i, value);
   };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { binPath, ndjson, run } from '../helpers/run.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { binPath, ndjson, run, tempDir } from '../helpers/run.js';
 
 const ada = {
   event_id: 'e1', timestamp: '2026-11-21T10:15:30.123Z', event_type: 'error', category: 'Bad ORCID Claims',
@@ -52,6 +54,18 @@ describe('export-csv: seed 000 format and safe cells', () => {
     expect(lines[1]).toBe('1,true,"[""a"",""b""]",');
     expect(lines[2]).toBe('2,,,');
     expect(lines[3002]).toBe('last,,,"x,y"');
+  });
+
+  it('a record whose dotted key and nested object flatten to one column is a bad line, not a lost value', async () => {
+    const dir = tempDir();
+    const rejects = join(dir, 'rejects.ndjson');
+    const input = ndjson([{ x: 1, 'a.b': 'flat', a: { b: 'nested' } }, { x: 2, a: { b: 'only' } }, { x: 3, 'a.b': 'dotted' }]);
+    const r = await run('export-csv', ['--rejects', rejects], { input });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^stdin:1: two fields flatten to the same column "a\.b"/);
+    expect(r.stdout).toBe('x,a.b\n2,only\n3,dotted\n');
+    const [bad] = readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(JSON.parse(bad.raw)).toEqual({ x: 1, 'a.b': 'flat', a: { b: 'nested' } });
   });
 
   it('--columns, --exclude, --rename, --delimiter ; and tab, --quote, --no-header, --crlf, --bom', async () => {
