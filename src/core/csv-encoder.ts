@@ -26,6 +26,8 @@ export function parseCharOption(flag: string, raw: string): string {
 }
 
 export function validateFormat(fmt: CsvFormat): CsvFormat {
+  // Quotes are counted on raw bytes (line splitting, the spill's repair): a quote must be one byte.
+  if (fmt.quote.charCodeAt(0) > 0x7e) throw invalidOption('quote', 'must be one ASCII character', fmt.quote);
   if (fmt.delimiter === fmt.quote) throw invalidOption('quote', 'must differ from --delimiter', fmt.quote);
   return fmt;
 }

@@ -106,6 +106,10 @@ describe('export-csv: seed 000 format and safe cells', () => {
     expect(d.stderr).toMatch(/^export-csv: invalid --delimiter: must be one character \(\\t for a tab\), got ";;"/);
     const q = await run('export-csv', ['--quote', ','], { input: '' });
     expect(q.exitCode).toBe(2);
+    // Quotes are counted on raw bytes: a multi-byte quote is refused, not half-honoured.
+    const mb = await run('export-csv', ['--quote', '«'], { input: '' });
+    expect(mb.exitCode).toBe(2);
+    expect(mb.stderr).toMatch(/^export-csv: invalid --quote: must be one ASCII character/);
     const u = await run('export-csv', ['--frobnicate'], { input: '' });
     expect(u.exitCode).toBe(2);
     const bad = await run('export-csv', ['--columns', 'event_id'], { input: `${JSON.stringify(ada)}\n{oops\n` });

@@ -19,6 +19,9 @@ describe('import-csv', () => {
     const bad = await run('import-csv', ['--delimiter', 'ab'], { input: '' });
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toMatch(/^import-csv: invalid --delimiter: must be one character/);
+    expect((await run('import-csv', ['--quote', '«'], { input: '' })).stderr).toMatch(/^import-csv: invalid --quote: must be one ASCII character/);
+    // A multi-byte delimiter is fine: export-csv → import-csv round-trips through it.
+    expect((await run('import-csv', ['--delimiter', '§'], { input: 'a§b\n"x§y"§z\n' })).records).toEqual([{ a: 'x§y', b: 'z' }]);
   });
 
   it("--where 'STATUS!=COMPLETED' lists the pending records of a ledger (seed 002 resume)", async () => {
