@@ -236,7 +236,6 @@ export function buildRegistryIndex(persons: Iterable<RegistryPerson>): RegistryI
   return b.build();
 }
 
-/** Reads a snapshot file (CSV when its name ends in .csv, NDJSON otherwise); bad lines go to the policy. */
 /** The registry snapshot from an NDJSON or CSV file (by extension); bad lines go to `policy`. */
 export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy(), maxLineBytes?: number): Promise<RegistryIndex> {
   const source: Source = { name: path, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
