@@ -4,6 +4,7 @@ import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js'
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { normalizeEvent, InvalidEvent } from '../core/normalize.js';
 import { isEvent, type JsonObject } from '../core/event.js';
+import { invalidOption } from '../core/errors.js';
 import type { Item, TextLine } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
 import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
@@ -116,6 +117,24 @@ export async function* processLogLines(lines: Iterable<string> | AsyncIterable<s
   }
 }
 
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+
+/** --now as a canonical ISO instant, or null when it is not an ISO 8601 date/time; no offset means UTC, as for log-line times, so the output does not depend on the machine's zone. */
+export function parseNow(text: string): string | null {
+  const m = ISO_8601.exec(text.trim());
+  if (!m) return null;
+  const [, y, mo, d, h = '00', mi = '00', sec = '00'] = m;
+  // Date.parse rolls 2026-02-30 over to March 2 and accepts 24:00; a typo must not shift the timestamp silently.
+  const day = new Date(Date.UTC(+y!, +mo! - 1, +d!));
+  if (day.getUTCFullYear() !== +y! || day.getUTCMonth() !== +mo! - 1 || day.getUTCDate() !== +d! || +h > 23 || +mi > 59 || +sec > 59) return null;
+  let iso = text.trim().toUpperCase().replace(' ', 'T').replace(',', '.');
+  if (m[4] === undefined) iso += 'T00:00:00';
+  if (m[7] === undefined) iso += 'Z';
+  else if (/^[+-]\d{2}$/.test(m[7])) iso += ':00';
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : new Date(t).toISOString();
+}
+
 export default defineCommand({
   meta: { name: 'process', description: 'Turn raw records and log lines into categorized events (NDJSON in, NDJSON out)' },
   args: {
@@ -132,10 +151,18 @@ export default defineCommand({
     'disable-rule': { type: 'string', valueHint: 'ID', description: 'Skip a rule by id (repeatable, or a comma list)' },
     registry: { type: 'string', valueHint: 'FILE', description: 'Registry snapshot that entries are joined against (CSV when FILE ends in .csv, else NDJSON)' },
     job: { type: 'string', valueHint: 'NAME', description: 'Job name recorded in each event\'s source' },
+    now: {
+      type: 'string',
+      valueHint: 'TIME',
+      description: 'Timestamp (ISO 8601; UTC when no offset) of events whose input carries none: entries, partial events without one, log lines without a prefix (default: the start of the run)',
+    },
     ...filterArgs,
     ...commonArgs,
   },
   async run(ctx) {
+    const nowText = ctx.args.now as string | undefined;
+    const now = nowText === undefined ? undefined : parseNow(nowText);
+    if (now === null) throw invalidOption('now', 'must be an ISO 8601 date or date-time (2026-11-21, 2026-11-21T10:00:00Z)', nowText);
     const packs = await loadPacks(ctx.list('rules'));
     const disabled = checkDisabled(packs, ctx.list('disable-rule'));
     if (ctx.args['list-rules'] === true) {
@@ -147,6 +174,7 @@ export default defineCommand({
     if (registryPath) ctx.log.debug(`registry ${registryPath}: ${registry.size} persons`);
     const opts: ProcessOptions = {
       job: (ctx.args.job as string | undefined) ?? null,
+      ...(now === undefined ? {} : { now }),
       filter: ctx.filter,
       packs,
       disabled,
