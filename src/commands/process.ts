@@ -146,7 +146,7 @@ export default defineCommand({
       valueHint: 'ndjson|csv|log',
       description: 'Input: NDJSON (directory entries and/or partial events), CSV directory entries, or the job\'s log lines',
     },
-    rules: { type: 'string', valueHint: 'NAME|PATH', description: 'Rule pack: built-in name or a .json/.js/.mjs file (repeatable; default user-management)' },
+    rules: { type: 'string', valueHint: 'NAME|PATH', description: 'Rule pack: built-in name or a .json/.js/.mjs/.ts/.mts file (repeatable; default user-management)' },
     'list-rules': { type: 'boolean', description: 'Print the rules of the selected packs (pack, id, input, category, description) and exit' },
     'disable-rule': { type: 'string', valueHint: 'ID', description: 'Skip a rule by id (repeatable, or a comma list)' },
     registry: { type: 'string', valueHint: 'FILE', description: 'Registry snapshot that entries are joined against (CSV when FILE ends in .csv, else NDJSON)' },

@@ -1,4 +1,4 @@
-// Resolves --rules values (a built-in name, a .json pack, or a JavaScript module) into
+// Resolves --rules values (a built-in name, a .json pack, or a JavaScript/TypeScript module) into
 // checked packs, so a broken pack is a usage error before any input is read.
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -40,15 +40,44 @@ export function checkPack(pack: unknown, from: string): RulePack {
   return p;
 }
 
+type ModuleExports = { default?: unknown; pack?: unknown };
+
+// Node 20 cannot import TypeScript itself; tsx (esbuild) strips the types. It is imported only
+// for a .ts/.mts pack, so a run with JavaScript or JSON packs does not pay for loading it.
+const TYPESCRIPT = new Set(['.ts', '.mts']);
+
+async function importTypeScript(url: string): Promise<unknown> {
+  const { tsImport } = await import('tsx/esm/api');
+  return tsImport(url, import.meta.url);
+}
+
+/** The pack a module exports; a CommonJS module (a .ts outside a "type": "module" package) nests its exports under default. */
+function exportedPack(mod: ModuleExports): unknown {
+  const found = mod.default ?? mod.pack;
+  if (typeof found === 'object' && found !== null && !('rules' in found)) {
+    const inner = found as ModuleExports;
+    if (inner.default !== undefined || inner.pack !== undefined) return inner.default ?? inner.pack;
+  }
+  return found;
+}
+
+/** One line for the usage error; when the first line only announces the cause ("Transform failed with 1 error:"), the cause (esbuild's FILE:LINE:COL: message) follows it. */
+function reason(err: unknown): string {
+  const lines = (err instanceof Error ? err.message : String(err)).split('\n').map((l) => l.trim()).filter(Boolean);
+  const first = lines[0] ?? String(err);
+  return first.endsWith(':') && lines[1] !== undefined ? `${first} ${lines[1]}` : first;
+}
+
 async function loadOne(spec: string): Promise<RulePack> {
   const builtin = BUILTIN_PACKS[spec];
   if (builtin) return builtin;
   const path = resolve(spec);
   if (!existsSync(path)) {
-    throw invalidOption('rules', `must be a built-in pack (${Object.keys(BUILTIN_PACKS).join(', ')}) or a path to a .json, .js or .mjs pack`, spec);
+    throw invalidOption('rules', `must be a built-in pack (${Object.keys(BUILTIN_PACKS).join(', ')}) or a path to a .json, .js, .mjs, .ts or .mts pack`, spec);
   }
+  const ext = extname(path).toLowerCase();
   try {
-    if (extname(path).toLowerCase() === '.json') {
+    if (ext === '.json') {
       let doc: unknown;
       try {
         doc = JSON.parse(await readFile(path, 'utf8'));
@@ -57,12 +86,13 @@ async function loadOne(spec: string): Promise<RulePack> {
       }
       return checkPack(compileJsonPack(doc), spec);
     }
-    const mod = (await import(pathToFileURL(path).href)) as { default?: unknown; pack?: unknown };
-    return checkPack(mod.default ?? mod.pack, spec);
+    const url = pathToFileURL(path).href;
+    const mod = (TYPESCRIPT.has(ext) ? await importTypeScript(url) : await import(url)) as ModuleExports;
+    return checkPack(exportedPack(mod), spec);
   } catch (err) {
     if (err instanceof PackError) throw invalidOption('rules', err.message);
     if (err instanceof UsageError) throw err;
-    throw invalidOption('rules', `${spec} could not be loaded (${(err as Error).message.split('\n')[0]})`);
+    throw invalidOption('rules', `${spec} could not be loaded (${reason(err)})`);
   }
 }
 
