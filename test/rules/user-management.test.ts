@@ -44,6 +44,8 @@ describe('user-management pack: entries (seed 001 order)', () => {
     ['not claimed', base, [{ ...claimed, claimed: false }], ['Unclaimed Records']],
     ['claimed without registry ID', base, [{ ...claimed, registry_id: null }], ['Unclaimed Records']],
     ['only unverified emails (1b.2)', base, [{ ...claimed, emails: [{ mail: 'a@x.edu', verified: false }] }], ['Unverified Email']],
+    // Found by the entry's registry_id (no email to find it by); the registry spells the name differently, so it is not a bad claim under the entry's name.
+    ['claimed person with no email at all (1b.2)', { ...base, registry_id: 'R1' }, [{ ...claimed, name: 'A. Example', emails: [] }], ['Unverified Email']],
     ['no authorizations (1b.4)', { ...base, authorizations: [] }, [claimed], ['Insufficient Permissions']],
     ['no email', { ...base, email: undefined }, [claimed], ['Missing Directory Data']],
     ['bad center_id', { ...base, center_id: 'x1' }, [claimed], ['Missing Directory Data']],
@@ -53,6 +55,18 @@ describe('user-management pack: entries (seed 001 order)', () => {
     const evs = run([entry as JsonObject], persons as JsonObject[]);
     expect(cats(evs)).toEqual(expected);
     expect(evs.every((e) => e.event_type === 'error' && typeof e.action_needed === 'string')).toBe(true);
+  });
+
+  it('a claimed person with no email: Unverified Email naming the record; under the entry\'s own name it is a bad claim first (seed 001 visit order)', () => {
+    const [ev] = run([{ ...base, registry_id: 'R1' }], [{ ...claimed, name: 'A. Example', emails: [] }]);
+    expect(ev).toMatchObject({
+      category: 'Unverified Email',
+      message: 'Registry record found but has no email address',
+      action_needed: 'check_email_verification_in_comanage',
+      details: { rule: 'unverified-email', registry_id: 'R1' },
+      user_context: { email: 'a@x.edu', registry_id: 'R1' },
+    });
+    expect(cats(run([{ ...base, registry_id: 'R1' }], [{ ...claimed, emails: [] }]))).toEqual(['Incomplete Claim']);
   });
 
   it('uses seed 001 action_needed strings', () => {
@@ -218,8 +232,11 @@ describe('properties', () => {
     const prefix = fc.constantFrom('', '2026-11-21 10:15:30,123 ERROR [users.user_processes] ', 'ERROR:root:', '2026-11-21 10:15:30,123 - user_app - WARNING - ');
     const rid = fc.stringMatching(/^[A-Z0-9-]{1,10}$/);
     const nm = fc.constantFrom('Ann Example', 'Bo B', "Dee O'Neil");
-    const err = fc.tuple(fc.constantFrom('', 'permission denied', 'Unauthorized', 'already exists', '503'), fc.stringMatching(/^[a-z ]{0,10}$/)).map(([a, b]) => `${a} ${b}`.trim() || 'x');
-    const expectedFor = (e: string) => (/already exists/i.test(e) ? 'Duplicate/Wrong User Records' : /permission|unauthorized/i.test(e) ? 'Insufficient Permissions' : 'Flywheel Error');
+    // The error wordings docs/rules.md lists for log-add-user-failed (seed 001's analyze_flywheel_user_creation_failure), in mixed case, and other text.
+    const wording = fc.constantFrom('', 'permission denied', 'Unauthorized', '403 Forbidden', 'FORBIDDEN', 'already exists', 'Duplicate key', '409 Conflict', 'conflict', '503');
+    const err = fc.tuple(wording, fc.stringMatching(/^[a-z ]{0,10}$/)).map(([a, b]) => `${a} ${b}`.trim() || 'x');
+    const expectedFor = (e: string) =>
+      /already exists|duplicate|conflict/i.test(e) ? 'Duplicate/Wrong User Records' : /permission|unauthorized|forbidden/i.test(e) ? 'Insufficient Permissions' : 'Flywheel Error';
     const cases = fc.oneof(
       fc.tuple(email).map(([m]) => [`User ${m} must have authentication email`, 'Missing Directory Permissions', { email: m }] as const),
       fc.tuple(nm, email).map(([n, m]) => [`Active user has incomplete claim: ${n}, ${m}`, 'Incomplete Claim', { email: m, name: n }] as const),
@@ -230,15 +247,19 @@ describe('properties', () => {
       fc.tuple(email, rid).map(([m, r]) => [`Failed to add user ${m} with ID ${r}`, 'Unclaimed Records', { email: m, registry_id: r }] as const),
       fc.tuple(rid).map(([r]) => [`Registry record does not have email address: ${r}`, 'Unverified Email', { registry_id: r }] as const),
       fc.tuple(email, email).map(([m, a]) => [`Added user ${m} to registry using email ${a}`, 'User Successfully Created', { email: m, auth_email: a }] as const),
+      fc.tuple(email, rid).map(([m, r]) => [`Created user ${m} with ID ${r}`, 'User Successfully Created', { email: m, registry_id: r }] as const),
+      fc.tuple(email).map(([m]) => [`Created user ${m}`, 'User Successfully Created', { email: m }] as const),
+      fc.tuple(email, rid).map(([m, r]) => [`Added user ${m} with ID ${r}`, 'User Successfully Created', { email: m, registry_id: r }] as const),
     );
     fc.assert(
       fc.property(prefix, cases, (p, [msg, category, user]) => {
         const { out } = logs([p + msg]);
         expect(out).toHaveLength(1);
         expect(out[0]!.category).toBe(category);
+        expect(out[0]!.event_type).toBe(category === 'User Successfully Created' ? 'success' : 'error');
         expect(out[0]!.user_context).toMatchObject(user);
       }),
-      { numRuns: 300 },
+      { numRuns: 400 },
     );
   });
 
