@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { ndjson, ROOT, run, tempDir } from '../helpers/run.js';
-import { startHook, type TestHook } from '../helpers/http.js';
+import { startHook, type HookStep, type TestHook } from '../helpers/http.js';
 
 const FAKE_SENDMAIL = join(ROOT, 'test/transports/fixtures/fake-sendmail.mjs');
 
@@ -23,7 +23,7 @@ const hooks: TestHook[] = [];
 afterEach(async () => {
   await Promise.all(hooks.splice(0).map((h) => h.close()));
 });
-async function hook(script: Array<number | 'hang'>): Promise<TestHook> {
+async function hook(script: HookStep[]): Promise<TestHook> {
   const h = await startHook(script);
   hooks.push(h);
   return h;
@@ -52,6 +52,25 @@ describe('notify --via http(s):// (a real node:http server on loopback)', () => 
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 2 });
     expect(h.requests).toHaveLength(2);
+  });
+
+  it('fault: webhook-429-retry-after — 429 with Retry-After: 1, then 200: the retry waits the second asked for; sent after 2 attempts', async () => {
+    const h = await hook([{ status: 429, headers: { 'retry-after': '1' } }, 200]);
+    const r = await run('notify', ['--via', h.url, '--timeout', '10s', '--verbose'], { input: INPUT });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.records[0]).toMatchObject({ kind: 'notification', status: 'sent', transport: 'webhook', attempts: 2 });
+    expect(h.requests).toHaveLength(2);
+    // The backoff alone would be 125-250 ms: the wait chosen is the server's Retry-After.
+    expect(r.stderr).toMatch(/attempt 1 failed \(webhook answered HTTP 429[^)]*\); retrying in 1000 ms/);
+  });
+
+  it('fault: webhook-429-retry-after-beyond-budget — a Retry-After past --timeout: gives up at once, failed after 1 attempt, exit 0', async () => {
+    const h = await hook([{ status: 429, headers: { 'retry-after': '3600' } }, 200]);
+    const r = await run('notify', ['--via', h.url, '--timeout', '5s'], { input: INPUT });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.records[0]).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(r.records[0]!.reason).toMatch(/HTTP 429.*gave up after 1 attempt$/);
+    expect(h.requests).toHaveLength(1);
   });
 
   it('fault: webhook-400-permanent — 400 is permanent: failed after 1 attempt, exit 0; --strict exits 1', async () => {

@@ -1,5 +1,6 @@
 // A real node:http server on loopback for webhook tests: scripted status codes per request
-// (or a hang that never answers), and every request body kept as parsed JSON.
+// (with extra response headers such as Retry-After, or a hang that never answers), and every
+// request body kept as parsed JSON.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -9,8 +10,11 @@ export interface TestHook {
   close(): Promise<void>;
 }
 
-/** `script` gives the status of each request in turn (the last repeats); 'hang' never answers. */
-export async function startHook(script: Array<number | 'hang'> = [200]): Promise<TestHook> {
+/** One scripted answer: a status, a status with response headers, or 'hang' (never answers). */
+export type HookStep = number | { status: number; headers?: Record<string, string> } | 'hang';
+
+/** `script` gives the answer to each request in turn (the last repeats). */
+export async function startHook(script: HookStep[] = [200]): Promise<TestHook> {
   const requests: TestHook['requests'] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -27,8 +31,9 @@ export async function startHook(script: Array<number | 'hang'> = [200]): Promise
       const step = script[Math.min(requests.length, script.length - 1)]!;
       requests.push({ headers: req.headers, body, path: req.url ?? '/' });
       if (step === 'hang') return;
-      res.writeHead(step, { 'content-type': 'text/plain' });
-      res.end(step < 300 ? 'ok' : `status ${step}`);
+      const { status, headers } = typeof step === 'number' ? { status: step, headers: {} } : step;
+      res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+      res.end(status < 300 ? 'ok' : `status ${status}`);
     });
   });
   server.on('connection', (s) => {
