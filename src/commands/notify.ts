@@ -1,7 +1,7 @@
 // notify: summaries (or events, summarized here) in, one message per summary delivered, one
 // `notification` record per message out. Mail trouble never fails the job unless --strict.
 import { hostname } from 'node:os';
-import { statSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
@@ -22,6 +22,7 @@ import {
   renderMessage,
   toExportRef,
   type ExportRef,
+  type NotAttached,
 } from '../core/message.js';
 import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../core/delivery.js';
 import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../transports/index.js';
@@ -31,6 +32,7 @@ export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_REPEAT_INTERVAL = '4h';
 /** Larger files are named in the body but not attached (mail servers reject them anyway). */
 export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+const MAX_ATTACHMENT_TEXT = '10 MiB';
 
 export interface NotifyLog {
   info(msg: string): void;
@@ -89,13 +91,15 @@ export function defaultFrom(): string {
 }
 
 /** The pure core: consumes summaries, events and export records; passes other kinds through; delivers at the end. */
-export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number } {
+export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number; missingAttachments: number } {
   const summaries: JsonObject[] = [];
   const looseExports: ExportRef[] = [];
   const builder = createSummaryBuilder({ job: opts.job ?? null, maxSummaries: Math.max(opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES, DEFAULT_MAX_SUMMARIES) });
   const filter = opts.filter ?? null;
   const stage = {
     failed: 0,
+    /** --attach/--attach-exports paths that were missing or unreadable (with --strict: exit 1). */
+    missingAttachments: 0,
     push(item: { value: JsonObject }, emit: Emit) {
       const rec = item.value;
       if (rec.kind === 'summary') summaries.push(rec);
@@ -112,11 +116,12 @@ export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number
       const list = summaries.length ? summaries : [builder.build() as unknown as JsonObject];
       let announced = false;
       for (const summary of list) {
-        const rec = await notifyOne(summary, looseExports, opts, () => {
+        const { record: rec, missingAttachments } = await notifyOne(summary, looseExports, opts, () => {
           if (!announced) opts.beforeFirstDelivery?.();
           announced = true;
         });
         if (rec.status === 'failed') stage.failed++;
+        stage.missingAttachments += missingAttachments;
         emit(rec);
       }
     },
@@ -124,21 +129,32 @@ export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number
   return stage;
 }
 
-function checkAttachment(path: string, log: NotifyLog): OutgoingAttachment | null {
+/** A file that could not be attached; `missing` when the path itself is wrong (no file, not readable), not a size decision. */
+type Unattached = NotAttached & { missing: boolean };
+
+/** Rounded up, so a file just over the limit never reads as "10.0 MiB, over the 10 MiB limit". */
+function mib(bytes: number): string {
+  return `${(Math.ceil((bytes / 1024 / 1024) * 10) / 10).toFixed(1)} MiB`;
+}
+
+function unreadable(path: string, err: unknown): Unattached {
+  const code = (err as NodeJS.ErrnoException).code;
+  return { path, reason: code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `not readable (${code ?? (err as Error).message})`, missing: true };
+}
+
+/** Reads the file now, so one removed or unreadable later cannot fail the delivery; a problem is a reason, never a throw. */
+async function loadAttachment(path: string): Promise<OutgoingAttachment | Unattached> {
+  const tooBig = (size: number): Unattached => ({ path, reason: `${mib(size)}, over the ${MAX_ATTACHMENT_TEXT} attachment limit`, missing: false });
   try {
-    const st = statSync(path);
-    if (!st.isFile()) {
-      log.warn(`${path}: not a file, not attached`);
-      return null;
-    }
-    if (st.size > MAX_ATTACHMENT_BYTES) {
-      log.warn(`${path}: ${st.size} bytes is over the ${MAX_ATTACHMENT_BYTES}-byte attachment limit, named but not attached`);
-      return null;
-    }
-    return { filename: basename(path), path: resolve(path) };
-  } catch {
-    log.warn(`${path}: no such file, not attached`);
-    return null;
+    const st = await stat(path);
+    if (!st.isFile()) return { path, reason: 'not a file', missing: true };
+    if (st.size > MAX_ATTACHMENT_BYTES) return tooBig(st.size);
+    const content = await readFile(path);
+    // It may have grown between stat and read.
+    if (content.length > MAX_ATTACHMENT_BYTES) return tooBig(content.length);
+    return { filename: basename(path), path: resolve(path), content };
+  } catch (err) {
+    return unreadable(path, err);
   }
 }
 
@@ -154,7 +170,24 @@ function dryRunText(from: string, to: string[], subject: string, attachments: Ou
   return head.join('\n') + '\n' + text + '--- end ---\n';
 }
 
-async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: NotifyOptions, announce: () => void): Promise<NotificationRecord> {
+async function notifyOne(
+  summary: JsonObject,
+  looseExports: ExportRef[],
+  opts: NotifyOptions,
+  announce: () => void,
+): Promise<{ record: NotificationRecord; missingAttachments: number }> {
+  const notAttached: Unattached[] = [];
+  const record = await composeAndDeliver(summary, looseExports, opts, announce, notAttached);
+  return { record, missingAttachments: notAttached.filter((n) => n.missing).length };
+}
+
+async function composeAndDeliver(
+  summary: JsonObject,
+  looseExports: ExportRef[],
+  opts: NotifyOptions,
+  announce: () => void,
+  notAttached: Unattached[],
+): Promise<NotificationRecord> {
   const log = opts.log ?? quietLog;
   const transport = opts.transport;
   const to = opts.to ?? [];
@@ -167,12 +200,17 @@ async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: N
   const rendered0 = renderMessage(summary, { exports: looseExports, job: opts.job });
   const wanted = [...(opts.attach ?? []), ...(opts.attachExports ? rendered0.exports.map((e) => e.path) : [])];
   const seen = new Set<string>();
-  for (const p of wanted) {
+  const composing = errorCount > 0 || opts.always === true;
+  for (const p of composing ? wanted : []) {
     if (seen.has(resolve(p))) continue;
     seen.add(resolve(p));
-    const a = errorCount > 0 || opts.always ? checkAttachment(p, log) : null;
-    if (a) attachments.push(a);
+    const a = await loadAttachment(p);
+    if ('missing' in a) notAttached.push(a);
+    else if (transport.carriesAttachments === false) notAttached.push({ path: p, reason: `a ${transport.name} message carries no files`, missing: false });
+    else attachments.push(a);
   }
+  // Every file asked for and not attached is named in the body with its reason, and warned about.
+  for (const n of notAttached) log.warn(`${n.path}: ${n.reason}; not attached (the message names it)`);
   const msg = renderMessage(summary, {
     subject: opts.subject ?? DEFAULT_SUBJECT,
     location: opts.location ?? null,
@@ -180,6 +218,7 @@ async function notifyOne(summary: JsonObject, looseExports: ExportRef[], opts: N
     maxSummaries: opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES,
     exports: looseExports,
     attached: attachments.map((a) => a.filename),
+    notAttached: notAttached.map(({ path, reason }) => ({ path, reason })),
     job: opts.job,
   });
   const record: NotificationRecord = {
@@ -314,11 +353,11 @@ export default defineCommand({
     job: { type: 'string', valueHint: 'NAME', description: 'Job name in the message (default: the summary\'s job)' },
     location: { type: 'string', valueHint: 'TEXT', description: 'Where the CSV file is (a path, a URL, a project in a data platform)' },
     instructions: { type: 'string', valueHint: 'TEXT', description: 'How to get the CSV file' },
-    attach: { type: 'string', valueHint: 'PATH', description: 'Attach a file (repeatable; files over 10 MiB are named, not attached)' },
+    attach: { type: 'string', valueHint: 'PATH', description: 'Attach a file (repeatable); one over 10 MiB or missing is named in the message instead, with a warning' },
     'attach-exports': { type: 'boolean', description: 'Attach the CSV files named by the export records' },
     always: { type: 'boolean', description: 'Send even when there are no errors' },
     'dry-run': { type: 'boolean', description: 'Print the message on stderr and send nothing' },
-    strict: { type: 'boolean', description: 'Exit 1 when a delivery fails (default: log it and exit 0)' },
+    strict: { type: 'boolean', description: 'Exit 1 when a delivery fails or an --attach file is missing (default: log it and exit 0)' },
     timeout: { type: 'string', valueHint: 'DURATION', default: DEFAULT_TIMEOUT, description: 'Time for all attempts of one message, retries included' },
     state: { type: 'string', valueHint: 'FILE', description: 'Remember what was sent, so the same errors are not sent again within --repeat-interval' },
     'repeat-interval': { type: 'string', valueHint: 'DURATION', description: `With --state: how long the same errors stay quiet (default ${DEFAULT_REPEAT_INTERVAL})` },
@@ -385,6 +424,6 @@ export default defineCommand({
         : () => ctx.log.info(`no --via or NOTIFY_VIA given: writing to the outbox folder ${via.slice('file:'.length)} (the default)`),
     });
     await runStage(ctx, stage);
-    return stage.failed > 0 && args.strict === true ? EXIT_FAILURE : EXIT_OK;
+    return (stage.failed > 0 || stage.missingAttachments > 0) && args.strict === true ? EXIT_FAILURE : EXIT_OK;
   },
 });

@@ -7,6 +7,8 @@ import { invalidOption } from './errors.js';
 import { REDACTED, SECRET_KEY, redactValue } from './redact.js';
 
 export const DEFAULT_SUBJECT = '[{job}] {error_count} errors need attention';
+// The default agrees in number ("1 error needs attention"); a custom --subject is used as written.
+const DEFAULT_SUBJECT_ONE = '[{job}] {error_count} error needs attention';
 export const DEFAULT_MAX_SUMMARIES = 10;
 export const SUBJECT_FIELDS = ['job', 'error_count', 'success_count', 'total_events', 'affected_user_count', 'group', 'date'] as const;
 
@@ -28,8 +30,16 @@ export interface RenderOptions {
   exports?: ExportRef[];
   /** File names attached to the message, so the body can say so. */
   attached?: string[];
+  /** Files asked for (--attach, --attach-exports) but not attached, with why: named in the body instead. */
+  notAttached?: NotAttached[];
   /** Job name when the summary has none. */
   job?: string | null;
+}
+
+export interface NotAttached {
+  /** The path as given (--attach) or as the export record has it. */
+  path: string;
+  reason: string;
 }
 
 export interface RenderedMessage {
@@ -94,8 +104,9 @@ function obj(v: JsonValue | undefined): JsonObject {
   return isPlainObject(v) ? v : {};
 }
 
+/** The job name as it leaves notify (subject, body, X-Batch-Job, outbox file name, webhook, record): redacted and one line. */
 export function jobOf(summary: JsonObject, fallback?: string | null): string {
-  return headerSafe(fallback ?? str(summary.job) ?? 'batch job', 80);
+  return headerSafe(redactText(fallback ?? str(summary.job) ?? 'batch job'), 80);
 }
 
 function groupText(summary: JsonObject): string {
@@ -128,7 +139,8 @@ export function renderSubject(template: string, summary: JsonObject, job: string
     group: groupText(summary),
     date: (str(summary.last_event_at) ?? str(summary.generated_at) ?? new Date().toISOString()).slice(0, 10),
   };
-  return headerSafe(redactText(template.replace(/\{([a-z_]+)\}/g, (m, k: string) => values[k] ?? m)));
+  const text = template === DEFAULT_SUBJECT && values.error_count === '1' ? DEFAULT_SUBJECT_ONE : template;
+  return headerSafe(redactText(text.replace(/\{([a-z_]+)\}/g, (m, k: string) => values[k] ?? m)));
 }
 
 function durationText(ms: number): string {
@@ -196,6 +208,7 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
   }
   if (opts.instructions) out.push(line(`How to get it: ${opts.instructions}`));
   if (opts.attached?.length) out.push(line(`Attached: ${opts.attached.join(', ')}`));
+  for (const n of opts.notAttached ?? []) out.push(line(`Not attached: ${n.path} (${n.reason})`));
 
   const summaries = (Array.isArray(summary.summaries) ? summary.summaries : []).filter((s): s is string => typeof s === 'string');
   const omitted = num(summary.summaries_omitted);
@@ -212,7 +225,8 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
     subject,
     text: out.join('\n') + '\n',
     headers: {
-      'X-Batch-Job': headerSafe(job, 80),
+      // jobOf: already redacted, one line, at most 80 characters.
+      'X-Batch-Job': job,
       'X-Batch-Error-Count': String(errorCount),
     },
     job,

@@ -3,11 +3,13 @@
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { forget, removeOnSignal } from '../core/cleanup.js';
+import { redactText } from '../core/message.js';
 import { composeMime } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
-function safeName(text: string): string {
-  return text.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'job';
+/** The job as a file name: redacted like the subject (a token in a job name must not land in `ls`), then plain characters only. */
+export function safeName(text: string): string {
+  return redactText(text).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'job';
 }
 
 export function createFileOutbox(dir: string): Transport {

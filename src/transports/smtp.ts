@@ -3,6 +3,8 @@
 // Socket timeouts come from the time left in the budget, so a silent server cannot hold a run.
 import { readFileSync } from 'node:fs';
 import { DeliveryError } from '../core/delivery.js';
+import { headerSafe } from '../core/message.js';
+import { mailAttachment, safeHeaders } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
 export interface SmtpOptions {
@@ -71,11 +73,11 @@ export function createSmtp(url: URL, opts: SmtpOptions = {}): Transport {
         const info = await transporter.sendMail({
           from: msg.from,
           to: msg.to,
-          subject: msg.subject,
+          subject: headerSafe(msg.subject, 998),
           text: msg.text,
-          headers: msg.headers,
+          headers: safeHeaders(msg.headers),
           messageId: msg.messageId,
-          attachments: msg.attachments.map((a) => ({ filename: a.filename, path: a.path })),
+          attachments: msg.attachments.map(mailAttachment),
         });
         if (Array.isArray(info.accepted) && info.accepted.length === 0) {
           throw new DeliveryError(`no recipient was accepted: ${String(info.response ?? '')}`, 'permanent', 'EENVELOPE');

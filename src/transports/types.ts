@@ -7,6 +7,9 @@ export type TransportName = 'smtp' | 'smtps' | 'sendmail' | 'webhook' | 'file';
 export interface OutgoingAttachment {
   filename: string;
   path: string;
+  /** The file as read when the message was composed (notify reads it up front, so a file removed
+   *  or unreadable afterwards cannot fail the delivery); without it, transports read `path`. */
+  content?: Buffer;
 }
 
 export interface OutgoingMessage {
@@ -44,5 +47,7 @@ export interface Transport {
   needsRecipients: boolean;
   /** For logs: never contains a password (`smtp://user:***@host:25`). */
   display: string;
+  /** False when the transport cannot carry files (a webhook): notify then names them in the text instead. */
+  carriesAttachments?: boolean;
   send(msg: OutgoingMessage, ctx: SendContext): Promise<SendResult>;
 }

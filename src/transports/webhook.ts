@@ -41,6 +41,7 @@ export function createWebhook(url: URL): Transport {
   return {
     name: 'webhook',
     needsRecipients: false,
+    carriesAttachments: false,
     display: maskUrl(url),
     async send(msg: OutgoingMessage, ctx: SendContext): Promise<SendResult> {
       let res: Response;

@@ -2,12 +2,14 @@
 // --state decisions, and the library form over an array of records.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarizeEvents } from '../../src/core/summary.js';
-import { checkSubjectTemplate, fingerprint, headerSafe, isAddress, redactDeep, renderMessage, renderSubject } from '../../src/core/message.js';
+import { checkSubjectTemplate, DEFAULT_SUBJECT, fingerprint, headerSafe, isAddress, redactDeep, renderMessage, renderSubject } from '../../src/core/message.js';
 import { backoffDelay, classify, DeliveryError, emptyState, recentSend, recordSend, withRetry } from '../../src/core/delivery.js';
 import { notifyRecords, type NotifyOptions } from '../../src/commands/notify.js';
-import { createFileOutbox } from '../../src/transports/index.js';
+import { createFileOutbox, type OutgoingMessage, type Transport } from '../../src/transports/index.js';
+import { safeName } from '../../src/transports/file-outbox.js';
+import { safeHeaders } from '../../src/transports/mime.js';
 import { collect } from '../../src/core/stage.js';
 import { tempDir } from '../helpers/run.js';
 import type { JsonObject } from '../../src/core/event.js';
@@ -36,6 +38,62 @@ describe('renderMessage', () => {
     expect(m.text).toContain('How to get it: download it');
     expect(m.text).toContain('First 1 of 3 errors:');
     expect(m.text).toContain('... and 2 more');
+  });
+
+  it('the default subject agrees in number; a custom --subject is used as written', () => {
+    const one = summarizeEvents([ev('a@x.org', 'Unverified Email')]) as unknown as JsonObject;
+    expect(renderMessage(one).subject).toBe('[user_management] 1 error needs attention');
+    expect(renderMessage(summary).subject).toBe('[user_management] 3 errors need attention');
+    const none = summarizeEvents([]) as unknown as JsonObject;
+    expect(renderSubject(DEFAULT_SUBJECT, none, 'j')).toBe('[j] 0 errors need attention');
+    expect(renderMessage(one, { subject: '{job}: {error_count} errors' }).subject).toBe('user_management: 1 errors');
+  });
+
+  it('names the files that were not attached, with the reason', () => {
+    const m = renderMessage(summary, { attached: ['notes.txt'], notAttached: [{ path: 'out/big.csv', reason: '12.0 MiB, over the 10 MiB attachment limit' }, { path: 'gone.txt', reason: 'no such file' }] });
+    expect(m.text).toContain('Attached: notes.txt\nNot attached: out/big.csv (12.0 MiB, over the 10 MiB attachment limit)\nNot attached: gone.txt (no such file)\n');
+  });
+
+  it('a secret in the job name is redacted in X-Batch-Job, the outbox file name and the record, as in the subject and body; no CR/LF in a header', async () => {
+    const raw = 'nightly token=abcd1234efgh\r\nBcc: thief@evil.org';
+    const s = summarizeEvents([ev('a@x.org', 'Unverified Email', 'm', raw)]) as unknown as JsonObject;
+    const m = renderMessage(s);
+    for (const text of [m.subject, m.text, ...Object.values(m.headers)]) expect(text).not.toContain('abcd1234efgh');
+    expect(m.headers['X-Batch-Job']).toBe('nightly token=[REDACTED] Bcc: thief@evil.org');
+    for (const h of [m.subject, ...Object.values(m.headers)]) expect(h).not.toMatch(/[\r\n]/);
+    expect(safeName(raw)).not.toContain('abcd1234efgh');
+    expect(safeName('nightly Bearer abc.def-123456')).toBe('nightly_REDACTED_');
+
+    const dir = tempDir();
+    const [rec] = await collect(notifyRecords([s], { transport: createFileOutbox(dir), to: ['a@x.org'] }));
+    expect(JSON.stringify(rec)).not.toContain('abcd1234efgh');
+    const [file] = readdirSync(dir);
+    expect(file).not.toContain('abcd1234efgh');
+    const eml = readFileSync(`${dir}/${file}`, 'latin1');
+    expect(eml).not.toContain('abcd1234efgh');
+    expect(eml).toMatch(/^X-Batch-Job: nightly token=\[REDACTED\] Bcc: thief@evil\.org\r$/m);
+    expect(eml.split('\r\n\r\n')[0]).not.toMatch(/^Bcc:/im);
+  });
+
+  it('transports flatten header values again and drop malformed header names (messages built through the library API)', () => {
+    expect(safeHeaders({ 'X-Batch-Job': 'a\r\nBcc: x@y.org', 'Bad Name\r\nBcc': 'v' })).toEqual({ 'X-Batch-Job': 'a Bcc: x@y.org' });
+  });
+
+  it('a transport that carries no files gets none; the body names them instead', async () => {
+    const dir = tempDir();
+    const notes = `${dir}/notes.txt`;
+    writeFileSync(notes, 'n');
+    const sent: OutgoingMessage[] = [];
+    const noFiles: Transport = { name: 'webhook', needsRecipients: false, carriesAttachments: false, display: 'test', send: async (msg) => (sent.push(msg), { messageId: msg.messageId }) };
+    const withFiles: Transport = { ...noFiles, name: 'file', carriesAttachments: undefined };
+    const s = summarizeEvents([ev('a@x.org', 'Unverified Email')]) as unknown as JsonObject;
+    await collect(notifyRecords([s], { transport: noFiles, attach: [notes] }));
+    await collect(notifyRecords([s], { transport: withFiles, attach: [notes] }));
+    expect(sent[0]!.attachments).toEqual([]);
+    expect(sent[0]!.text).toContain(`Not attached: ${notes} (a webhook message carries no files)`);
+    // Read when the message is composed, so a file removed before the send cannot fail it.
+    expect(sent[1]!.attachments).toEqual([{ filename: 'notes.txt', path: notes, content: Buffer.from('n') }]);
+    expect(sent[1]!.text).toContain('Attached: notes.txt');
   });
 
   it('subject templates: every field, and unknown fields are a usage error naming --subject', () => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { binPath, ndjson, run, tempDir } from '../helpers/run.js';
@@ -79,6 +79,50 @@ describe('notify: flags and usage errors', () => {
     expect(r.records[0]).toMatchObject({ status: 'sent' });
     expect(r.stderr).toMatch(/warning: .*refused gone@uni\.org/);
     expect(s.received[0]!.to).toEqual(['ok@uni.org']);
+  });
+});
+
+describe('notify --attach: a file that cannot be attached is named in the message, with a warning; the message still goes', () => {
+  function files() {
+    const dir = tempDir();
+    const big = join(dir, 'big.csv');
+    writeFileSync(big, '');
+    truncateSync(big, 10 * 1024 * 1024 + 1); // one byte over the limit (sparse: no disk written)
+    const small = join(dir, 'notes.txt');
+    writeFileSync(small, 'see ticket 42\n');
+    return { dir, big, small, missing: join(dir, 'no-such.csv') };
+  }
+
+  it('over 10 MiB and missing: both named with the reason, the others attached, a warning each, exit 0', async () => {
+    const { dir, big, small, missing } = files();
+    const r = await run('notify', ['--via', `file:${dir}/box`, '--attach', big, '--attach', missing, '--attach', small], { input: INPUT });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    const mail = await simpleParser(readFileSync(r.records[0]!.path));
+    expect(mail.attachments.map((a) => a.filename)).toEqual(['notes.txt']);
+    expect(mail.text).toContain('Attached: notes.txt');
+    expect(mail.text).toContain(`Not attached: ${big} (10.1 MiB, over the 10 MiB attachment limit)`);
+    expect(mail.text).toContain(`Not attached: ${missing} (no such file)`);
+    expect(r.stderr).toContain(`warning: ${big}: 10.1 MiB, over the 10 MiB attachment limit; not attached (the message names it)`);
+    expect(r.stderr).toContain(`warning: ${missing}: no such file; not attached (the message names it)`);
+  });
+
+  it('--strict: a missing file exits 1 (after sending); a file over the limit alone does not', async () => {
+    const { dir, big, missing } = files();
+    const gone = await run('notify', ['--via', `file:${dir}/box`, '--attach', missing, '--strict'], { input: INPUT });
+    expect(gone.exitCode, gone.stderr).toBe(1);
+    expect(gone.records[0]).toMatchObject({ status: 'sent' });
+    const tooBig = await run('notify', ['--via', `file:${dir}/box`, '--attach', big, '--strict'], { input: INPUT });
+    expect(tooBig.exitCode, tooBig.stderr).toBe(0);
+    expect(tooBig.records[0]).toMatchObject({ status: 'sent' });
+    expect(readdirSync(join(dir, 'box'))).toHaveLength(2);
+  });
+
+  it('a directory is not a file: named, not attached', async () => {
+    const { dir } = files();
+    const r = await run('notify', ['--via', `file:${dir}/box`, '--attach', dir, '--dry-run'], { input: INPUT });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`Not attached: ${dir} (not a file)`);
   });
 });
 

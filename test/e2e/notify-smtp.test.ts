@@ -231,4 +231,16 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     const head = got.raw.toString('latin1').split('\r\n\r\n')[0]!;
     expect(head).not.toMatch(/^Bcc:/im);
   });
+
+  it('a secret in the job name is redacted in X-Batch-Job as in the subject and body (and in the record)', async () => {
+    const s = await smtp();
+    const leaky = events().map((e: any) => ({ ...e, source: { ...e.source, job: 'sync token=abcd1234efgh\r\nX-Evil: 1' } }));
+    const r = await run('notify', ['--via', s.url, '--to', 'a@uni.org'], { input: ndjson(leaky) });
+    expect(r.records[0]).toMatchObject({ status: 'sent', job: 'sync token=[REDACTED] X-Evil: 1' });
+    const got = s.received[0]!;
+    expect(got.raw.toString('latin1')).not.toContain('abcd1234efgh');
+    expect(got.mail.headers.get('x-batch-job')).toBe('sync token=[REDACTED] X-Evil: 1');
+    expect(got.mail.headers.has('x-evil')).toBe(false);
+    expect(got.mail.subject).toBe('[sync token=[REDACTED] X-Evil: 1] 7 errors need attention');
+  });
 });

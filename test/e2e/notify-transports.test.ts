@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simpleParser } from 'mailparser';
 import { ndjson, ROOT, run, tempDir } from '../helpers/run.js';
@@ -71,6 +71,18 @@ describe('notify --via http(s):// (a real node:http server on loopback)', () => 
     expect(r.records[0]).toMatchObject({ status: 'failed', attempts: 1 });
     expect(r.records[0]!.reason).toMatch(/HTTP 429.*gave up after 1 attempt$/);
     expect(h.requests).toHaveLength(1);
+  });
+
+  it('--attach with a webhook: the JSON carries no files, so the text names the file and says why; a warning on stderr', async () => {
+    const h = await hook([200]);
+    const notes = join(tempDir(), 'notes.txt');
+    writeFileSync(notes, 'see ticket 42\n');
+    const r = await run('notify', ['--via', h.url, '--attach', notes], { input: INPUT });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(h.requests[0]!.body.text).toContain(`Not attached: ${notes} (a webhook message carries no files)`);
+    expect(h.requests[0]!.body.text).not.toContain('Attached: notes.txt');
+    expect(r.stderr).toContain(`warning: ${notes}: a webhook message carries no files; not attached (the message names it)`);
   });
 
   it('fault: webhook-400-permanent — 400 is permanent: failed after 1 attempt, exit 0; --strict exits 1', async () => {
