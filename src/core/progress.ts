@@ -19,13 +19,20 @@ export class Progress {
     if (now - this.last < 1000 || !this.enabled) return;
     this.last = now;
     this.shown = true;
-    const secs = (now - this.started) / 1000;
-    const rate = Math.round(this.records / Math.max(secs, 0.001));
-    const text = `${this.tool}: ${this.records.toLocaleString('en-US')} records, ${rate.toLocaleString('en-US')}/s, ${secs.toFixed(0)}s`;
-    process.stderr.write(this.isTty ? `\r${text}\x1b[K` : `${text}\n`);
+    this.write(now);
   }
 
+  /** The closing line with the run's total, whenever progress was shown or asked for. */
   done(): void {
-    if (this.shown && this.isTty) process.stderr.write('\n');
+    if (!this.shown && this.mode !== true) return;
+    this.write(Date.now());
+    if (this.isTty) process.stderr.write('\n');
+  }
+
+  private write(now: number): void {
+    const secs = (now - this.started) / 1000;
+    const rate = Math.round(this.records / Math.max(secs, 0.001));
+    const text = `${this.tool}: ${this.records.toLocaleString('en-US')} records, ${rate.toLocaleString('en-US')}/s, ${secs.toFixed(secs < 10 ? 1 : 0)}s`;
+    process.stderr.write(this.isTty ? `\r${text}\x1b[K` : `${text}\n`);
   }
 }

@@ -90,6 +90,20 @@ describe.each(BINARIES)('%s command line', (bin) => {
     expect(r.stderr).toMatch(new RegExp(`^${bin}: unknown option --no-such-flag \\(see --help\\)\\n$`));
   });
 
+  it('--progress reports on stderr and closes with the total; stdout stays data', async () => {
+    // Whole events (events.ndjson also holds partial ones, which only process accepts).
+    const events = readFileSync(join(ROOT, 'examples', 'data', 'events.ndjson'), 'utf8').split('\n').filter((l) => l.includes('"event_type"'));
+    // Big enough for several read batches: the first report comes early, the last has the total.
+    const input = bin === 'import-csv'
+      ? 'a,b\n' + Array.from({ length: 20_000 }, (_, i) => `${i},x`).join('\n') + '\n'
+      : Array.from({ length: 1000 }, () => events.join('\n')).join('\n') + '\n';
+    const quiet = await run(bin, ['--no-progress'], { input });
+    const r = await run(bin, ['--progress'], { input });
+    expect(r.stdout.split('\n').length).toBe(quiet.stdout.split('\n').length);
+    const total = bin === 'import-csv' ? 20_000 : input.trim().split('\n').length;
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(new RegExp(`^${bin}: ${total.toLocaleString('en-US')} records, [\\d,]+/s, [\\d.]+s$`));
+  });
+
   it('a missing input file is one line naming the file, exit 1, no stack trace', async () => {
     const r = await run(bin, ['/nonexistent/input.file'], { input: '' });
     expect(r.exitCode).toBe(1);
