@@ -40,6 +40,15 @@ describe('export-csv -o: atomic files and the export record', () => {
     expect(r.records.map((x) => [x.file, x.rows]).sort()).toEqual([['directory-errors.csv', 2], ['other-errors.csv', 1]]);
   });
 
+  it('-o templates: {job} is source.job, with a safe file name; a record without one is "unknown"', async () => {
+    const dir = tempDir();
+    const input = ndjson([...events, ev('n', 'Flywheel Error', 'x.csv', { source: { job: 'nightly/sync', file: 'x.csv', line: 1 } }), ev('u', 'Flywheel Error', 'y.csv', { source: { job: null, file: 'y.csv', line: 1 } })]);
+    const r = await run('export-csv', ['-o', join(dir, '{job}.csv')], { input });
+    expect(r.exitCode).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['nightly_sync.csv', 'unknown.csv', 'user_management.csv']);
+    expect(r.records.map((x) => [x.file, x.rows]).sort()).toEqual([['nightly_sync.csv', 1], ['unknown.csv', 1], ['user_management.csv', 3]]);
+  });
+
   it('--split-by writes one file per value with safe names (no separators, no ..)', async () => {
     const dir = tempDir();
     const input = ndjson([...events, ev('d', 'Duplicate/Wrong User Records', 'x'), ev('e', '../../etc/passwd', 'x')]);
