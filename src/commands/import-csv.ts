@@ -93,7 +93,7 @@ export default defineCommand({
       quote: fmt.quote,
       columns: cols.length ? cols : undefined,
       unescapeFormulas: ctx.args['unescape-formulas'] === true,
-      maxLineBytes: ctx.int('max-line-bytes', 1),
+      maxLineBytes: ctx.maxLineBytes,
     };
     for (const source of ctx.sources()) {
       if (!(await importSource(ctx, source, opts))) return;

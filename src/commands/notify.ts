@@ -7,7 +7,7 @@ import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js'
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { isEvent, type JsonObject } from '../core/event.js';
 import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../core/errors.js';
-import { parseDuration } from '../core/duration.js';
+import { durationOption, parseDuration } from '../core/duration.js';
 import { createSummaryBuilder } from '../core/summary.js';
 import type { Predicate } from '../core/filters.js';
 import {
@@ -317,13 +317,6 @@ async function composeAndDeliver(
 /** Library form: records in, pass-through records and `notification` records out. */
 export function notifyRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: NotifyOptions) {
   return runStageOver(createNotifyStage(opts), source);
-}
-
-function durationOption(flag: string, raw: string | undefined, fallback: string): number {
-  const text = raw ?? fallback;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw invalidOption(flag, 'must be a duration such as 30s, 5m or 4h', text);
-  return ms;
 }
 
 function splitList(values: string[]): string[] {

@@ -170,7 +170,7 @@ export default defineCommand({
       return;
     }
     const registryPath = ctx.args.registry as string | undefined;
-    const registry = registryPath ? await loadRegistry(registryPath, ctx.policy, ctx.int('max-line-bytes', 1)) : NO_REGISTRY;
+    const registry = registryPath ? await loadRegistry(registryPath, ctx.policy, ctx.maxLineBytes) : NO_REGISTRY;
     if (registryPath) ctx.log.debug(`registry ${registryPath}: ${registry.size} persons`);
     const opts: ProcessOptions = {
       job: (ctx.args.job as string | undefined) ?? null,
@@ -196,7 +196,7 @@ export default defineCommand({
       return;
     }
     const stage = createProcessStage(opts);
-    const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.int('max-line-bytes', 1), signal: ctx.stop }) : ctx.records();
+    const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop }) : ctx.records();
     await runStage(ctx, stage, batches);
     const s = stage.engine.stats;
     if (s.entries) ctx.log.debug(`${s.entries} entries: ${s.errors} error events, ${s.successes} successes`);

@@ -53,6 +53,8 @@ export interface ToolContext {
   /** Set when stdout was closed by its reader: stop producing. */
   stop: { stopped: boolean };
   sources(): Source[];
+  /** --max-line-bytes, parsed once: every reader of this run uses the same limit. */
+  maxLineBytes: number;
   records(): AsyncGenerator<Item[]>;
   lines(): AsyncGenerator<TextLine[]>;
   /** Parses an integer option, with a usage error naming the flag. */
@@ -225,6 +227,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       filter,
       stop,
       sources,
+      maxLineBytes,
       records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop }),
       lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop }),
       int: (name, min) => intOption(values, name, min),
