@@ -124,6 +124,12 @@ export interface CellPolicy {
 }
 
 /**
+ * What a column rule (export-csv's --privacy-policy) says about one column: leave it out, or
+ * pass each value through a function first (redaction, or filtering inside an object); null: as is.
+ */
+export type ColumnRule = 'drop' | ((value: unknown) => unknown) | null;
+
+/**
  * Two leaves of one record that flatten to the same column (`{"a.b": 1, "a": {"b": 2}}`): one
  * value would silently replace the other, so the record is refused instead (a bad line).
  */
@@ -143,6 +149,8 @@ export class RowBuilder {
   readonly columns: string[] = [];
   private readonly index = new Map<string, number>();
   private accessors: Accessor[] = [];
+  /** Discovery mode: the column rule's value function per column (null: none). */
+  private readonly mappers: Array<((value: unknown) => unknown) | null> = [];
   private secretCol: boolean[] = [];
   private readonly cells: string[] = [];
   /** Discovery mode: the row number that last wrote each column, to catch two leaves in one. */
@@ -157,22 +165,37 @@ export class RowBuilder {
     /** A fixed column list; undefined discovers columns from the records. */
     fixed?: readonly string[],
     exclude: readonly string[] = [],
+    private readonly columnRule?: (path: string) => ColumnRule,
   ) {
     this.isSecretKey = policy.redact ? secretKeyMatcher({ keys: policy.redactKeys }) : () => false;
     this.replacer = policy.redact ? redactingReplacer(this.isSecretKey) : undefined;
     const ex = [...exclude];
-    this.exclude = ex.length ? (p) => ex.some((e) => p === e || p.startsWith(e + '.')) : () => false;
+    const excluded = ex.length ? (p: string) => ex.some((e) => p === e || p.startsWith(e + '.')) : () => false;
+    const rules = new Map<string, ColumnRule>();
+    const ruleOf = (p: string): ColumnRule => {
+      if (!columnRule) return null;
+      let r = rules.get(p);
+      if (r === undefined) rules.set(p, (r = columnRule(p)));
+      return r;
+    };
+    this.ruleOf = ruleOf;
+    this.exclude = columnRule ? (p) => excluded(p) || ruleOf(p) === 'drop' : excluded;
     this.fixed = fixed !== undefined;
     if (fixed) for (const c of fixed) if (!this.exclude(c)) this.addColumn(c);
   }
 
   readonly fixed: boolean;
+  private readonly ruleOf: (path: string) => ColumnRule;
 
   private addColumn(path: string): number {
     const i = this.columns.length;
     this.columns.push(path);
     this.index.set(path, i);
-    this.accessors.push(columnAccessor(path));
+    const rule = this.ruleOf(path);
+    const mapper = typeof rule === 'function' ? rule : null;
+    const read = columnAccessor(path);
+    this.accessors.push(mapper ? (r) => mapper(read(r)) : read);
+    this.mappers.push(mapper);
     this.secretCol.push(this.isSecretKey(path));
     this.cells.push('');
     this.written.push(0);
@@ -231,6 +254,7 @@ export class RowBuilder {
       throw new ColumnCollision(path);
     }
     this.written[i] = this.row;
-    this.cells[i] = this.cell(i, value);
+    const mapper = this.mappers[i];
+    this.cells[i] = this.cell(i, mapper ? mapper(value) : value);
   };
 }
