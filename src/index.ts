@@ -71,7 +71,24 @@ export {
 export { renderSummaryTable, type TableOptions } from './core/table.js';
 
 // export-csv and import-csv: safe CSV out, CSV back in, durable files.
-export { toCsv, createRowBuilder, CsvOutput, safeFileComponent, type ExportOptions, type ByteSink } from './commands/export-csv.js';
+export { toCsv, createRowBuilder, CsvOutput, safeFileComponent, privacyColumnRule, type ExportOptions, type ByteSink, type PrivacyExport } from './commands/export-csv.js';
+export {
+  parsePrivacyPolicy,
+  loadPrivacyPolicy,
+  checkPrivacyLevel,
+  decideField,
+  decideColumn,
+  hasRulesBelow,
+  ruleFor,
+  applyPrivacy,
+  DEFAULT_LEVELS,
+  type PrivacyPolicy,
+  type PrivacyRule,
+  type PrivacyAction,
+  type FieldAccess,
+  type FieldDecision,
+} from './core/privacy.js';
+export { appendAuditRecord, exportedBy, auditArgv, type ExportedBy } from './core/audit-log.js';
 export { importCsv, CsvRowParser, type ImportOptions } from './commands/import-csv.js';
 export { openAtomic, type AtomicFile } from './core/atomic-file.js';
 export { openLedger, type Ledger, type LedgerOptions, type LedgerResult } from './core/csv-ledger.js';

@@ -3,16 +3,20 @@
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../core/cli.js';
-import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type CsvFormat } from '../core/csv-encoder.js';
+import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type ColumnRule, type CsvFormat } from '../core/csv-encoder.js';
 import { Spill, type SpillOptions } from '../core/csv-spill.js';
-import { EVENT_COLUMNS } from '../core/flatten.js';
+import { EVENT_COLUMNS, USER_FIELDS } from '../core/flatten.js';
 import { isEvent, isPlainObject, type JsonObject } from '../core/event.js';
 import { getPath } from '../core/filters.js';
 import { durationOption } from '../core/duration.js';
-import { invalidOption, UsageError } from '../core/errors.js';
+import { describeError, invalidOption, UsageError } from '../core/errors.js';
 import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
 import { backupFile } from '../core/backup.js';
 import { openLedger, type Ledger, type LedgerResult } from '../core/csv-ledger.js';
+import { REDACTED } from '../core/redact.js';
+import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPrivacyPolicy, type FieldDecision, type PrivacyPolicy } from '../core/privacy.js';
+import { appendAuditRecord, auditArgv, checkAuditLog, exportedBy } from '../core/audit-log.js';
+import { createHash, type Hash } from 'node:crypto';
 
 /** Where encoded bytes go; the chunk may be reused once the promise resolves. */
 export interface ByteSink {
@@ -30,6 +34,38 @@ export interface ExportOptions {
   bom?: boolean;
   policy?: CellPolicy;
   spill?: SpillOptions;
+  /** Export at a privacy level: columns above it are dropped or redacted, as the policy says. */
+  privacy?: PrivacyExport;
+}
+
+export interface PrivacyExport {
+  policy: PrivacyPolicy;
+  level: string;
+  /** Told once per column that the policy drops or redacts (for a note on stderr). */
+  onColumn?: (column: string, decision: FieldDecision) => void;
+}
+
+const redactCell = (v: unknown): unknown => (v === undefined || v === null || v === '' ? v : REDACTED);
+
+/**
+ * The policy as a column rule. A column is judged by every path it is read from (seed 000's
+ * `email` is `user_context.email`) and by its --rename'd header, the highest level winning;
+ * a column holding an object is filtered inside when the policy names fields in it.
+ */
+export function privacyColumnRule(privacy: PrivacyExport, rename?: Map<string, string>): (column: string) => ColumnRule {
+  const { policy, level } = privacy;
+  return (column) => {
+    const paths = [column];
+    if (USER_FIELDS.has(column)) paths.push(`user_context.${column}`);
+    const renamed = rename?.get(column);
+    if (renamed !== undefined) paths.push(renamed);
+    const d = decideColumn(policy, level, paths);
+    if (d.access !== 'keep') privacy.onColumn?.(column, d);
+    if (d.access === 'drop') return 'drop';
+    if (d.access === 'redact') return redactCell;
+    if (!hasRulesBelow(policy, column)) return null;
+    return (v) => (isPlainObject(v) && Object.keys(v).length ? applyPrivacy(policy, level, v, column) : v);
+  };
 }
 
 const SAFE_DEFAULT_POLICY: CellPolicy = { escapeFormulas: true, redact: true };
@@ -46,9 +82,10 @@ export function isPassThroughKind(rec: JsonObject): boolean {
  */
 export function createRowBuilder(first: JsonObject | null, opts: ExportOptions): RowBuilder {
   const policy = opts.policy ?? SAFE_DEFAULT_POLICY;
-  if (opts.columns) return new RowBuilder(policy, opts.columns, opts.exclude);
-  if (first === null || isEvent(first)) return new RowBuilder(policy, EVENT_COLUMNS, opts.exclude);
-  return new RowBuilder(policy, undefined, opts.exclude);
+  const rule = opts.privacy ? privacyColumnRule(opts.privacy, opts.rename) : undefined;
+  if (opts.columns) return new RowBuilder(policy, opts.columns, opts.exclude, rule);
+  if (first === null || isEvent(first)) return new RowBuilder(policy, EVENT_COLUMNS, opts.exclude, rule);
+  return new RowBuilder(policy, undefined, opts.exclude, rule);
 }
 
 /**
@@ -240,6 +277,25 @@ export function compileTemplate(template: string, splitBy?: string): ((rec: Json
 
 // ---- the command ------------------------------------------------------------------------
 
+/** The field each -o placeholder puts into file names. */
+function placeholderField(name: string, splitBy?: string): string {
+  if (name === 'value' || name === splitBy) return splitBy!;
+  if (name === 'job') return 'source.job';
+  if (name === 'source') return 'source.file';
+  return name;
+}
+
+/** File names are outputs too: a placeholder may not carry a field above the privacy level. */
+function checkTemplatePrivacy(template: string, splitBy: string | undefined, privacy: PrivacyExport): void {
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const field = placeholderField(m[1]!, splitBy);
+    const d = decideColumn(privacy.policy, privacy.level, USER_FIELDS.has(field) ? [field, `user_context.${field}`] : [field]);
+    if (d.access !== 'keep') {
+      throw invalidOption(m[1] === 'value' || m[1] === splitBy ? 'split-by' : 'output', `{${m[1]}} would put ${field} (${d.level}) into file names, above --privacy-level ${privacy.level}`, m[1] === 'value' || m[1] === splitBy ? splitBy : template);
+    }
+  }
+}
+
 function listOption(ctx: ToolContext, name: string): string[] | undefined {
   const all = ctx.list(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
   return all.length ? all : undefined;
@@ -334,7 +390,10 @@ export default defineCommand({
     dedupe: { type: 'string', valueHint: 'KEY', description: 'With -o: append only rows whose KEY column is not in the file yet (implies --append)' },
     upsert: { type: 'string', valueHint: 'KEY', description: 'With -o: replace the row with the same KEY in place, append new keys (a status ledger)' },
     fsync: { type: 'enum', options: ['batch', 'always'], default: 'batch', valueHint: 'batch|always', description: 'With --append/--dedupe/--upsert: fsync per batch of rows, or per row' },
-    'lock-timeout': { type: 'string', valueHint: 'DURATION', default: '60s', description: 'With --append/--dedupe/--upsert: how long to wait for another writer\'s lock on the file (30s, 5m, 1h)' },
+    'lock-timeout': { type: 'string', valueHint: 'DURATION', default: '60s', description: 'With --append/--dedupe/--upsert/--audit-log: how long to wait for another writer\'s lock on the file (30s, 5m, 1h)' },
+    'privacy-policy': { type: 'string', valueHint: 'FILE', description: 'JSON policy giving fields a level (public < internal < confidential < restricted); fields above --privacy-level are dropped or redacted, as it says' },
+    'privacy-level': { type: 'string', valueHint: 'LEVEL', description: 'Export at LEVEL (needs --privacy-policy; default: its lowest level)' },
+    'audit-log': { type: 'string', valueHint: 'FILE', description: 'Also append each export record (who, privacy level, redaction, argv) to FILE as one NDJSON line, locked and fsynced' },
     ...filterArgs,
     ...commonArgs,
   },
@@ -358,6 +417,51 @@ export default defineCommand({
     const template = toStdout ? null : compileTemplate(outputArg!, splitBy);
     const filter = ctx.filter;
     const filters = filtersUsed(ctx);
+    const runStartedAt = new Date().toISOString();
+
+    const policyFile = ctx.args['privacy-policy'] as string | undefined;
+    const levelArg = ctx.args['privacy-level'] as string | undefined;
+    if (levelArg !== undefined && policyFile === undefined) throw new UsageError('--privacy-level needs --privacy-policy FILE');
+    if (policyFile !== undefined) {
+      const policy = await loadPrivacyPolicy(policyFile);
+      const level = levelArg === undefined ? policy.levels[0]! : checkPrivacyLevel(policy, levelArg);
+      const asked = new Set(opts.columns ?? []);
+      opts.privacy = {
+        policy,
+        level,
+        onColumn: (column, d) => {
+          const why = `column ${column} is ${d.level} (${d.rule ? `"${d.rule}"` : 'the policy default'}), above --privacy-level ${level}: ${d.access === 'drop' ? 'left out' : 'redacted'}`;
+          if (d.access === 'drop' && asked.has(column)) ctx.log.warn(why);
+          else ctx.log.debug(why);
+        },
+      };
+      if (template) checkTemplatePrivacy(outputArg!, splitBy, opts.privacy);
+    }
+    const redaction = opts.policy!.redact ? 'on' : 'off';
+    const audit: JsonObject = {
+      by: { ...exportedBy() },
+      privacy_level: opts.privacy?.level ?? null,
+      privacy_policy: policyFile !== undefined ? resolve(policyFile) : null,
+      redaction,
+      argv: auditArgv(ctx.tool, ctx.argv, opts.policy!.redact),
+    };
+    const auditLog = ctx.args['audit-log'] as string | undefined;
+    if (auditLog !== undefined) await checkAuditLog(auditLog);
+    const stdoutHash: Hash | null = auditLog !== undefined && toStdout ? createHash('sha256') : null;
+    let auditFailed = false;
+    /** One export record: to the audit log (when asked), then to stdout (unless the CSV is there). */
+    const emitExport = async (rec: JsonObject): Promise<void> => {
+      const full: JsonObject = { ...rec, ...audit };
+      if (auditLog !== undefined) {
+        auditFailed = true;
+        await appendAuditRecord(auditLog, full, { lockTimeoutMs, onWait: () => ctx.log.info(`waiting for the lock on ${auditLog}`) });
+        auditFailed = false;
+      }
+      if (!toStdout) {
+        ctx.out.write(full);
+        await ctx.out.flush();
+      }
+    };
 
     let builder: RowBuilder | null = null;
     const targets = new Map<string, FileTarget>();
@@ -367,7 +471,11 @@ export default defineCommand({
     const newTarget = (path: string, b: RowBuilder): FileTarget => {
       const t: FileTarget = { path, output: null as unknown as CsvOutput, file: null, startedAt: new Date().toISOString(), queue: [], ledger: null };
       t.output = new CsvOutput(b, opts, async () => {
-        if (toStdout) return streamSink(process.stdout);
+        if (toStdout) {
+          const sink = streamSink(process.stdout);
+          const hash = stdoutHash;
+          return hash ? { write: (chunk) => (hash.update(chunk), sink.write(chunk)) } : sink;
+        }
         t.file = await openAtomic(path);
         return atomicSink(t.file);
       });
@@ -446,12 +554,11 @@ export default defineCommand({
           await flushLedger(t);
           const res: LedgerResult = await t.ledger!.close();
           t.ledger = null;
-          ctx.out.write({
+          await emitExport({
             kind: 'export', path: resolve(t.path), file: basename(t.path), rows: res.rows, bytes: res.bytes, sha256: res.sha256,
             columns: t.output.headerNames(), started_at: t.startedAt, finished_at: new Date().toISOString(), filters, mode: ledgerMode,
             appended: res.appended, updated: res.updated, skipped: res.skipped,
           });
-          await ctx.out.flush();
         }
         return;
       }
@@ -471,11 +578,18 @@ export default defineCommand({
 
       for (const t of single ? [single] : targets.values()) {
         await t.output.finish();
+        if (stdoutHash) {
+          // A CSV on stdout has no record there (stdout is the CSV); the audit log still gets one.
+          await emitExport({
+            kind: 'export', path: '-', file: '-', rows: t.output.rows, bytes: t.output.bytes, sha256: stdoutHash.digest('hex'),
+            columns: t.output.headerNames(), started_at: t.startedAt, finished_at: new Date().toISOString(), filters, mode: 'stdout',
+          });
+        }
         if (!t.file) continue;
         if (keepBackups !== undefined) await backupFile(t.path, keepBackups);
         const { bytes, sha256 } = await t.file.commit();
         t.file = null;
-        ctx.out.write({
+        await emitExport({
           kind: 'export',
           path: resolve(t.path),
           file: basename(t.path),
@@ -488,8 +602,17 @@ export default defineCommand({
           filters,
           mode: 'replace',
         });
-        await ctx.out.flush();
       }
+    } catch (err) {
+      // A failed export is audited too (issue 12's status/error shape), unless the log itself failed.
+      if (auditLog !== undefined && !auditFailed && !(err instanceof UsageError)) {
+        const path = toStdout ? '-' : resolve(outputArg!);
+        await appendAuditRecord(auditLog, {
+          kind: 'export', status: 'failed', error: describeError(err), path, file: toStdout ? '-' : basename(path),
+          started_at: runStartedAt, finished_at: new Date().toISOString(), filters, mode: ledgerMode ?? (toStdout ? 'stdout' : 'replace'), ...audit,
+        }, { lockTimeoutMs }).catch((e) => ctx.log.warn(`could not audit the failed export: ${describeError(e)}`));
+      }
+      throw err;
     } finally {
       for (const t of single ? [single] : targets.values()) {
         await t.output.dispose();

@@ -38,6 +38,8 @@ export function defineCommand(def: ToolCommand): ToolCommand {
 
 export interface ToolContext {
   tool: string;
+  /** The arguments as given (after the program name), for audit records. */
+  argv: readonly string[];
   /** The last value of each option (strings), or its boolean. */
   args: Record<string, string | boolean | undefined>;
   /** Every value of a repeatable option, comma lists kept as given. */
@@ -217,6 +219,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     const sources = () => sourcesFromArgs(parsed.positionals);
     const ctx: ToolContext = {
       tool,
+      argv,
       args: values,
       list: (name) => lists[name] ?? [],
       files: parsed.positionals,
