@@ -2,7 +2,8 @@
 // fields are public, internal, confidential or restricted, and exports at a level. Pure: text
 // in, decisions out, so export-csv and the HTML report share one reading of a policy.
 import { readFile } from 'node:fs/promises';
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { createRequire } from 'node:module';
+import type { Node, ParseError } from 'jsonc-parser';
 import { REDACTED } from './redact.js';
 import { UsageError } from './errors.js';
 import type { JsonObject, JsonValue } from './event.js';
@@ -83,6 +84,12 @@ const PARSE_ERROR_TEXT: Record<string, string> = {
   InvalidCharacter: 'invalid character in a string',
 };
 
+// Loaded when a policy is read, so export-csv runs without one do not pay for it at start-up.
+let jsonc: typeof import('jsonc-parser') | undefined;
+function parser(): typeof import('jsonc-parser') {
+  return (jsonc ??= createRequire(import.meta.url)('jsonc-parser') as typeof import('jsonc-parser'));
+}
+
 const LEVEL_NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 const TOP_KEYS = new Set(['levels', 'default', 'action', 'fields', 'description', '$schema']);
 const ENTRY_KEYS = new Set(['level', 'action', 'description']);
@@ -97,6 +104,7 @@ export function parsePrivacyPolicy(text: string, file = 'policy.json'): PrivacyP
   };
   if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
   const errors: ParseError[] = [];
+  const { parseTree, printParseErrorCode } = parser();
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length) {
     const e = errors[0]!;
