@@ -80,6 +80,9 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
   let root: SummaryState | null = null;
   const groups = new Map<string, SummaryState>();
   let errorCount = 0;
+  // --merge: partials merged, and whether any of them said which caps it was made with.
+  let partialsMerged = 0;
+  let capsKnown = capsGiven;
   // --merge: every export record (direct, or carried in a partial) is passed on once and shared.
   // (A grouped --partial run with no events has no partial to carry it, hence both ways.)
   const mergedExports = new Map<string, JsonObject>();
@@ -134,7 +137,9 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
         item.line,
       );
     }
+    partialsMerged++;
     if (p.limitsGiven) {
+      capsKnown = true;
       if (capsGiven) {
         const l = effectiveLimits();
         if (p.limits.max_users < l.max_users || p.limits.max_summaries < l.max_summaries || p.limits.max_errors_per_user < l.max_errors_per_user) {
@@ -162,9 +167,15 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
   const finish = (emit: Emit): void | Promise<void> => {
     const now = opts.now ?? new Date().toISOString();
     const bad = opts.badLines?.() ?? 0;
+    // A combiner that got no partial (Hadoop may hand it a spill of pass-through records only)
+    // has nothing to add: an empty partial would claim a grouping and the default caps, and
+    // the reducer would adopt them. What passed through has been written already.
+    if (mode === 'merge-partial' && partialsMerged === 0 && bad === 0) return;
     const out = (s: SummaryState) => {
       const rec: Summary | SummaryPartial = partialOut ? s.partial() : s.build();
       rec.generated_at = now;
+      // Caps nobody gave are not passed on as if chosen (a later merge takes the smallest).
+      if (partialOut && merging && !capsKnown) delete (rec as Partial<SummaryPartial>).limits;
       emit(rec as unknown as JsonObject);
     };
     if (by === null) {
