@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # analyze across all cores with GNU parallel: each ~1 MB block of events becomes a partial
 # state, and one merge gives exactly the summary a single process would.
-#   examples/parallel.sh < events.ndjson > summary.json      (extra arguments go to the merge)
+#   examples/parallel.sh < events.ndjson > summary.ndjson      (extra arguments go to the merge)
 #   BLOCK=10M examples/parallel.sh --fail-on-errors < events.ndjson
 # Flags that shape the summary (--by, --max-*, filters, --job) belong on the --partial side
 # too: set them in ANALYZE_ARGS, e.g. ANALYZE_ARGS="--by center".

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled example data, the way a batch job would run it:
 #   process → export-csv → analyze → notify   (notify with its embedded default: an outbox of .eml files)
-# Leaves in examples/out/ (or $OUT): events.ndjson, errors.csv, summary.json, outbox/*.eml, notification.json
+# Leaves in examples/out/ (or $OUT): events.ndjson, errors.csv, summary.ndjson, outbox/*.eml, notification.json
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The binaries of this checkout (installed, they are on PATH as process, analyze, ...).
@@ -24,13 +24,13 @@ cd "$out"
 export-csv --type error -o errors.csv < events.ndjson > export.ndjson
 
 # 3. One summary of the run, naming the CSV it saw.
-cat events.ndjson export.ndjson | analyze > summary.json
+cat events.ndjson export.ndjson | analyze > summary.ndjson
 
 # 4. One message to support staff; with no --via it lands in ./outbox (never fails the job).
 notify --to support@example.org \
   --location "$out/errors.csv" \
   --instructions "Open the CSV in a spreadsheet; each row says the action needed." \
-  < summary.json > notification.json
+  < summary.ndjson > notification.json
 
 echo "pipeline: $(grep -c '' events.ndjson) events, $(($(grep -c '' errors.csv) - 1)) error rows in $out/errors.csv" >&2
-echo "pipeline: summary in $out/summary.json; message: $(ls -1 outbox/*.eml 2>/dev/null | tail -n 1)" >&2
+echo "pipeline: summary in $out/summary.ndjson; message: $(ls -1 outbox/*.eml 2>/dev/null | tail -n 1)" >&2

@@ -287,6 +287,13 @@ export default defineCommand({
     ...filterArgs,
     ...commonArgs,
   },
+  examples: [
+    { text: 'The summary of a run, as a table on a terminal', command: 'process events.ndjson | analyze --format table' },
+    { text: 'One summary per category, errors only since 08:00 UTC', command: 'analyze --by category --type error --since 2026-11-20T08:00 ev.ndjson' },
+    { text: 'Partial states per shard, merged into the summary of one pass', command: 'analyze --partial a.ndjson > a.part; analyze --partial b.ndjson > b.part; cat a.part b.part | analyze --merge' },
+  ],
+  seeAlso: 'The summary fields: docs/analyze.md in the package.',
+  csvHint: 'turn it into events with process --from csv first',
   async run(ctx) {
     const mode: AnalyzeMode = ctx.args.merge ? (ctx.args.partial ? 'merge-partial' : 'merge') : ctx.args.partial ? 'partial' : 'summary';
     // Partials are for machines: JSON even on a terminal.
@@ -317,6 +324,8 @@ export default defineCommand({
     await runStage(ctx, sink);
     if (table && !ctx.stop.stopped && !ctx.out.closed) {
       await ctx.out.flush(true);
+      // The progress line ends before the table, so the table is drawn once and stays clean.
+      ctx.progress.done();
       const text = summaries.map((s) => renderSummaryTable(s)).join('\n');
       if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
     }

@@ -397,6 +397,13 @@ export default defineCommand({
     ...filterArgs,
     ...commonArgs,
   },
+  examples: [
+    { text: 'Error events to a CSV file, written atomically', command: 'process ev.ndjson | export-csv --type error -o errors.csv' },
+    { text: 'One file per category', command: "export-csv --split-by category -o 'out/{value}.csv' events.ndjson" },
+    { text: 'A status ledger updated in place by event id', command: 'export-csv --upsert event_id -o ledger.csv events.ndjson' },
+  ],
+  seeAlso: 'Durability and ledgers: docs/durability.md; CSV options: docs/csv.md.',
+  csvHint: 'it is already CSV; to read it as records use import-csv',
   async run(ctx) {
     const opts = exportOptionsFrom(ctx);
     const outputArg = ctx.args.output as string | undefined;

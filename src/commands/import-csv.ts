@@ -8,7 +8,7 @@ import { UsageError } from '../core/errors.js';
 import type { BadLine } from '../core/bad-lines.js';
 import type { JsonObject } from '../core/event.js';
 import type { Predicate } from '../core/filters.js';
-import type { Source } from '../core/ndjson-reader.js';
+import { readChunks, type Source } from '../core/ndjson-reader.js';
 
 export { CsvRowParser, type ImportOptions };
 
@@ -48,25 +48,16 @@ async function importSource(ctx: ToolContext, source: Source, opts: ImportOption
         },
     (bad) => ctx.policy.add(bad),
   );
-  const stream = source.open();
-  try {
-    for await (const chunk of stream) {
-      parser.feed(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-      ctx.progress.tick(count);
-      count = 0;
-      await out.flush();
-      if (ctx.stop.stopped || out.closed) return false;
-    }
-    parser.end();
+  for await (const chunk of readChunks(source, ctx.readHooks)) {
+    parser.feed(chunk);
+    ctx.progress.tick(count);
+    count = 0;
     await out.flush();
-    return true;
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code && !e.path) e.path = source.name;
-    throw err;
-  } finally {
-    if (stream !== process.stdin) stream.destroy();
+    if (ctx.stop.stopped || out.closed) return false;
   }
+  parser.end();
+  await out.flush();
+  return true;
 }
 
 export default defineCommand({
@@ -80,6 +71,12 @@ export default defineCommand({
     ...filterArgs,
     ...commonArgs,
   },
+  examples: [
+    { text: 'A CSV export back to NDJSON, formula escapes removed', command: 'import-csv --unescape-formulas errors.csv > errors.ndjson' },
+    { text: 'A semicolon-separated file without a header', command: "import-csv --delimiter ';' --columns id,email,status users.csv" },
+  ],
+  seeAlso: 'CSV dialects and round trips: docs/csv.md in the package.',
+  input: () => 'CSV',
   async run(ctx) {
     const fmt = validateFormat({
       delimiter: parseCharOption('delimiter', ctx.args.delimiter as string),

@@ -1,5 +1,6 @@
 // notify: summaries (or events, summarized here) in, one message per summary delivered, one
 // `notification` record per message out. Mail trouble never fails the job unless --strict.
+import { parseIso } from '../core/time.js';
 import { hostname } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
@@ -327,7 +328,8 @@ function splitList(values: string[]): string[] {
 function clockFromEnv(): (() => number) | undefined {
   const raw = process.env.NOTIFY_NOW;
   if (!raw) return undefined;
-  const ms = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+  const iso = /^\d+$/.test(raw) ? Number(raw) : parseIso(raw);
+  const ms = typeof iso === 'number' ? iso : NaN;
   if (!Number.isFinite(ms)) throw new UsageError(`invalid NOTIFY_NOW: must be an ISO time or epoch milliseconds, got ${JSON.stringify(raw)}`);
   return () => ms;
 }
@@ -361,6 +363,13 @@ export default defineCommand({
     ...filterArgs,
     ...commonArgs,
   },
+  examples: [
+    { text: 'Look at the message first, send nothing', command: 'process ev.ndjson | analyze | notify --dry-run --to support@example.org' },
+    { text: 'Send by SMTP, the same errors at most once a day', command: 'notify --via smtp://mail.example.org --to support@example.org --state notify.state summary.ndjson' },
+    { text: 'Write .eml files to a folder instead of sending', command: 'notify --via file:outbox --always summary.ndjson' },
+  ],
+  seeAlso: 'Transports, templates and repeat state: docs/notify.md in the package.',
+  csvHint: 'notify reads events or summaries: process --from csv | analyze first',
   async run(ctx) {
     const args = ctx.args;
     const to = splitList(ctx.list('to').length ? ctx.list('to') : process.env.NOTIFY_TO ? [process.env.NOTIFY_TO] : []);

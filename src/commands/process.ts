@@ -4,6 +4,7 @@ import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js'
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { normalizeEvent, InvalidEvent } from '../core/normalize.js';
 import { isEvent, type JsonObject } from '../core/event.js';
+import { parseIso } from '../core/time.js';
 import { invalidOption } from '../core/errors.js';
 import type { Item, TextLine } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
@@ -117,22 +118,10 @@ export async function* processLogLines(lines: Iterable<string> | AsyncIterable<s
   }
 }
 
-const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d{1,9})?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
-
-/** --now as a canonical ISO instant, or null when it is not an ISO 8601 date/time; no offset means UTC, as for log-line times, so the output does not depend on the machine's zone. */
+/** --now as a canonical ISO instant, or null when it is not a real ISO 8601 date/time; no offset means UTC, as everywhere. */
 export function parseNow(text: string): string | null {
-  const m = ISO_8601.exec(text.trim());
-  if (!m) return null;
-  const [, y, mo, d, h = '00', mi = '00', sec = '00'] = m;
-  // Date.parse rolls 2026-02-30 over to March 2 and accepts 24:00; a typo must not shift the timestamp silently.
-  const day = new Date(Date.UTC(+y!, +mo! - 1, +d!));
-  if (day.getUTCFullYear() !== +y! || day.getUTCMonth() !== +mo! - 1 || day.getUTCDate() !== +d! || +h > 23 || +mi > 59 || +sec > 59) return null;
-  let iso = text.trim().toUpperCase().replace(' ', 'T').replace(',', '.');
-  if (m[4] === undefined) iso += 'T00:00:00';
-  if (m[7] === undefined) iso += 'Z';
-  else if (/^[+-]\d{2}$/.test(m[7])) iso += ':00';
-  const t = Date.parse(iso);
-  return Number.isNaN(t) ? null : new Date(t).toISOString();
+  const t = parseIso(text);
+  return typeof t === 'number' ? new Date(t).toISOString() : null;
 }
 
 export default defineCommand({
@@ -159,6 +148,14 @@ export default defineCommand({
     ...filterArgs,
     ...commonArgs,
   },
+  examples: [
+    { text: 'Directory entries from a CSV file to events, summarized', command: 'process --from csv --job user_management entries.csv | analyze' },
+    { text: "Follow a job's log as it is written; error events to a file", command: 'tail -f gear.log | process --from log --type error > errors.ndjson' },
+    { text: 'Only the last 4 hours, as a CSV for support', command: 'process --since 4h events.ndjson | export-csv -o errors.csv' },
+  ],
+  seeAlso: 'Rules and rule packs: docs/rules.md in the package.',
+  input: (args) => (args.from === 'csv' ? 'CSV' : args.from === 'log' ? 'log lines' : 'NDJSON'),
+  csvHint: 'read it with --from csv',
   async run(ctx) {
     const nowText = ctx.args.now as string | undefined;
     const now = nowText === undefined ? undefined : parseNow(nowText);
@@ -196,7 +193,7 @@ export default defineCommand({
       return;
     }
     const stage = createProcessStage(opts);
-    const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop }) : ctx.records();
+    const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks }) : ctx.records();
     await runStage(ctx, stage, batches);
     const s = stage.engine.stats;
     if (s.entries) ctx.log.debug(`${s.entries} entries: ${s.errors} error events, ${s.successes} successes`);

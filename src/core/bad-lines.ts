@@ -1,6 +1,7 @@
 // The bad-line policy every reader shares: report FILE:LINE: reason, keep the raw line in
 // --rejects, count it, and let the run finish; the exit code is decided at the end.
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { clearProgressLine } from './progress.js';
 
 export interface BadLine {
   file: string;
@@ -36,7 +37,12 @@ export class BadLinePolicy {
 
   constructor(private readonly opts: BadLinePolicyOptions = {}) {
     this.maxBad = opts.maxBad ?? 0;
-    this.report = opts.report ?? ((t) => process.stderr.write(t + '\n'));
+    this.report =
+      opts.report ??
+      ((t) => {
+        clearProgressLine();
+        process.stderr.write(t + '\n');
+      });
     this.maxReports = opts.maxReports ?? 100;
   }
 

@@ -1,10 +1,14 @@
 // Temporary files (and lock files) are removed when SIGINT, SIGTERM or SIGHUP (a closed terminal
 // or ssh session) ends a run, so an interrupted write leaves the old file and nothing else
-// (SIGKILL cannot be caught; the atomic rename covers it). The exit code is 128 + the signal.
+// (SIGKILL cannot be caught; the atomic rename covers it). After the cleanup the process dies by
+// the same signal, as coreutils and signal-exit do: a shell running `for …; do … | tool; done`
+// stops at Ctrl-C only when its child died of SIGINT (an exit code of 130 is not enough).
 import { rmSync } from 'node:fs';
 
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const EXIT_BY_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 const paths = new Set<string>();
+const hooks = new Set<() => void>();
 let installed = false;
 
 function onSignal(signal: NodeJS.Signals): void {
@@ -16,19 +20,38 @@ function onSignal(signal: NodeJS.Signals): void {
     }
   }
   paths.clear();
-  process.exit(EXIT_BY_SIGNAL[signal] ?? 143);
+  for (const hook of hooks) {
+    try {
+      hook();
+    } catch {
+      // best effort, as above
+    }
+  }
+  hooks.clear();
+  // With no listener left Node restores the default action, so the re-raised signal ends the
+  // process the way the shell expects. Should another listener remain, exit with 128 + n.
+  for (const s of SIGNALS) process.removeListener(s, onSignal);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  setTimeout(() => process.exit(EXIT_BY_SIGNAL[signal] ?? 143), 1000).unref();
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const s of SIGNALS) process.on(s, onSignal);
 }
 
 export function removeOnSignal(path: string): void {
-  if (!installed) {
-    installed = true;
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('SIGHUP', onSignal);
-  }
+  install();
   paths.add(path);
 }
 
 export function forget(path: string): void {
   paths.delete(path);
+}
+
+/** Runs `fn` (synchronous, best effort) if a signal ends the run; 'exit' handlers do not run then. */
+export function onSignalCleanup(fn: () => void): void {
+  install();
+  hooks.add(fn);
 }

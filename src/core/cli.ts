@@ -1,14 +1,18 @@
-// The runner every binary shares: strict argument parsing (unknown flags exit 2), --help via
-// citty's renderer, --version, one-line errors, exit codes, EPIPE as a quiet end.
+// The runner every binary shares: strict argument parsing (unknown flags exit 2, with the
+// nearest flag suggested), --help, -V, --completions, one-line errors, exit codes, EPIPE as a
+// quiet end. The argument definitions keep citty's ArgsDef shape (type, description,
+// valueHint, alias, default, options); help is rendered here (core/help.ts), because citty's
+// renderer neither wraps to the terminal nor groups flags nor shows examples.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
-import type { ArgsDef } from 'citty';
+import leven from 'leven';
 import { createLogger, type Logger } from './logger.js';
+import { BUILTIN_FLAGS, renderCompletions, renderHelp } from './help.js';
 import { BadLinePolicy } from './bad-lines.js';
 import { NdjsonWriter } from './ndjson-writer.js';
 import { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type Source, type TextLine } from './ndjson-reader.js';
 import { buildFilter, type Predicate } from './filters.js';
-import { Progress } from './progress.js';
+import { clearProgressLine, Progress } from './progress.js';
 import { describeError, exitCodeOf, invalidOption, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 
 export interface ToolArgDef {
@@ -28,10 +32,18 @@ export type ToolArgs = Record<string, ToolArgDef>;
 export interface ToolCommand {
   meta: { name: string; description: string };
   args: ToolArgs;
+  /** Two or three real uses, shown in --help and the man page. */
+  examples?: Array<{ text: string; command: string }>;
+  /** A closing line of --help (where the docs are). */
+  seeAlso?: string;
+  /** What the binary reads, for the hint printed when stdin is a terminal (default NDJSON). */
+  input?: (args: Record<string, string | boolean | undefined>) => string;
+  /** What to do when an NDJSON input looks like CSV. */
+  csvHint?: string;
   run(ctx: ToolContext): Promise<number | void>;
 }
 
-/** citty's defineCommand shape, typed for our runner; citty itself loads only for --help. */
+/** citty's defineCommand shape, typed for our runner. */
 export function defineCommand(def: ToolCommand): ToolCommand {
   return def;
 }
@@ -59,6 +71,8 @@ export interface ToolContext {
   maxLineBytes: number;
   records(): AsyncGenerator<Item[]>;
   lines(): AsyncGenerator<TextLine[]>;
+  /** For readers of this run's input: idle flush of stdout, bytes for the progress percentage. */
+  readHooks: { onIdle: () => void; onBytes: (n: number) => void };
   /** Parses an integer option, with a usage error naming the flag. */
   int(name: string, min?: number): number | undefined;
 }
@@ -67,7 +81,7 @@ export interface ToolContext {
 export const commonArgs = {
   quiet: { type: 'boolean', alias: 'q', description: 'Only errors on stderr' },
   verbose: { type: 'boolean', alias: 'v', description: 'Debug output and stack traces on stderr' },
-  progress: { type: 'boolean', description: 'Progress on stderr (default: when stderr is a TTY and the run is long; --no-progress to turn off)' },
+  progress: { type: 'boolean', description: 'Progress on stderr; by default shown when stderr is a TTY, the input is files (so a percentage can be shown) and the run passes 2 s; --no-progress turns it off' },
   'max-bad': { type: 'string', valueHint: 'N', default: '0', description: 'Malformed input lines tolerated before the exit code becomes 1' },
   rejects: { type: 'string', valueHint: 'FILE', description: 'Append each malformed line to FILE as NDJSON {file, line, error, raw}' },
   'max-line-bytes': { type: 'string', valueHint: 'N', default: String(DEFAULT_MAX_LINE_BYTES), description: 'A longer input line is a bad line' },
@@ -91,11 +105,31 @@ function packageVersion(): string {
   return pkg.version;
 }
 
-async function printHelp(cmd: ToolCommand): Promise<void> {
-  const { renderUsage } = await import('citty');
-  const args = { ...cmd.args } as Record<string, ToolArgDef>;
-  const text = await renderUsage({ meta: cmd.meta, args: args as unknown as ArgsDef });
-  process.stdout.write(text.replace(/\u001b\[[0-9;]*m/g, '') + '\n');
+/** Help goes to stdout: wrapped to the terminal, or to 80 columns in a pipe or a file. */
+export function helpText(cmd: ToolCommand, width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80): string {
+  return renderHelp(cmd, { filter: filterArgs, common: commonArgs }, width);
+}
+
+/** The known flag nearest to an unknown one, when it is near enough to be a typo. */
+export function suggestFlag(defs: ToolArgs, unknown: string): string | null {
+  const typed = unknown.replace(/^-+/, '').split('=')[0]!;
+  const names: string[] = ['help', 'version', 'completions'];
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === 'positional') continue;
+    names.push(name);
+    if (def.type === 'boolean') names.push(`no-${name}`);
+  }
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    const d = name.startsWith(typed) && typed.length >= 3 ? 0.5 : leven(typed, name);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = name;
+    }
+  }
+  const allowed = Math.max(1, Math.min(3, Math.floor(typed.length / 3)));
+  return best !== null && bestDistance <= allowed ? `--${best}` : null;
 }
 
 interface Parsed {
@@ -138,7 +172,11 @@ export function parseToolArgs(defs: ToolArgs, argv: string[]): Parsed {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const m = /'(-{1,2}[^' ]+)/.exec(e.message);
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${m?.[1] ?? ''} (see --help)`);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const flag = m?.[1] ?? '';
+      const near = flag.startsWith('--') ? suggestFlag(defs, flag) : null;
+      throw new UsageError(`unknown option ${flag}${near ? `; did you mean ${near}?` : ''} (see --help)`);
+    }
     if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const flag = (m?.[1] ?? '').replace(/^-+/, '');
       throw new UsageError(`invalid --${flag}: ${/missing/.test(e.message) ? 'needs a value' : e.message}`);
@@ -181,6 +219,31 @@ function earlyFlag(argv: string[], long: string, short?: string): boolean {
   return false;
 }
 
+/** `--completions SHELL` (or `--completions=SHELL`) before parsing; a bad shell is a usage error. */
+function completionShell(argv: string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return null;
+    if (a !== '--completions' && !a.startsWith('--completions=')) continue;
+    const shell = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+    const options = BUILTIN_FLAGS.find((b) => b.flag === '--completions')!.options!;
+    if (shell === undefined || !options.includes(shell)) throw invalidOption('completions', `must be one of ${options.join(', ')}`, shell);
+    return shell;
+  }
+  return null;
+}
+
+/** The input's size when every source is a regular file (progress shows a percentage), else null. */
+function totalSize(sources: Source[]): number | null {
+  let total = 0;
+  for (const s of sources) {
+    const n = s.size?.() ?? null;
+    if (n === null) return null;
+    total += n;
+  }
+  return total;
+}
+
 /** Runs one binary: parse, run, flush, and set the exit code (never exits mid-stream). */
 export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Promise<void> {
   const tool = cmd.meta.name;
@@ -188,15 +251,25 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
   let log = createLogger(tool, { quiet: earlyFlag(argv, '--quiet', '-q'), verbose });
   const stop = { stopped: false };
   const out = new NdjsonWriter(process.stdout);
+  // stdout and stderr on one terminal: a progress line is erased before data is written over it.
+  if (process.stdout.isTTY && process.stderr.isTTY) out.beforeWrite = clearProgressLine;
   process.stdout.on('error', () => {
     if (out.closed) stop.stopped = true;
   });
   let policy: BadLinePolicy | null = null;
   let progress: Progress | null = null;
   try {
-    if (earlyFlag(argv, '--help', '-h')) return await printHelp(cmd);
-    if (earlyFlag(argv, '--version')) {
+    if (earlyFlag(argv, '--help', '-h')) {
+      process.stdout.write(helpText(cmd));
+      return;
+    }
+    if (earlyFlag(argv, '--version', '-V')) {
       process.stdout.write(packageVersion() + '\n');
+      return;
+    }
+    const completions = completionShell(argv);
+    if (completions !== null) {
+      process.stdout.write(renderCompletions(cmd, completions));
       return;
     }
     const parsed = parseToolArgs(cmd.args, argv);
@@ -216,7 +289,23 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
           where: lists.where,
         })
       : null;
-    const sources = () => sourcesFromArgs(parsed.positionals);
+    let hinted = false;
+    const inputName = cmd.input?.(values) ?? 'NDJSON';
+    // A terminal on stdin and no file: say what is expected instead of a silent wait.
+    const onStdin = () => {
+      if (hinted || !process.stdin.isTTY) return;
+      hinted = true;
+      log.info(`reading ${inputName} from the terminal; Ctrl-D to end, --help for usage`);
+    };
+    const sources = () => sourcesFromArgs(parsed.positionals, onStdin);
+    prog.total = totalSize(sources());
+    const readHooks = { onIdle: () => out.idle(), onBytes: (n: number) => prog.bytes(n) };
+    let csvHinted = false;
+    const onCsvLike = (file: string) => {
+      if (csvHinted) return;
+      csvHinted = true;
+      log.warn(`${file} looks like CSV, not NDJSON: ${cmd.csvHint ?? 'turn it into NDJSON with import-csv first'}`);
+    };
     const ctx: ToolContext = {
       tool,
       argv,
@@ -231,8 +320,9 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       stop,
       sources,
       maxLineBytes,
-      records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop }),
-      lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop }),
+      records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks, onCsvLike }),
+      lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks }),
+      readHooks,
       int: (name, min) => intOption(values, name, min),
     };
     const code = (await cmd.run(ctx)) ?? EXIT_OK;

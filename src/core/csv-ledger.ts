@@ -304,11 +304,18 @@ abstract class LedgerBase {
     return (this.opts.bom ? '\uFEFF' : '') + (this.opts.header ? this.encode(this.opts.columns) : '');
   }
 
+  /** A wait for the lock that ran out: --lock-timeout is the whole wait, so later commits (close) fail at once. */
+  private lockTimedOut: unknown = null;
+
   protected async lock(): Promise<FileLock> {
+    if (this.lockTimedOut) throw this.lockTimedOut;
     const lock = await acquireLock(this.opts.path, {
       timeoutMs: this.opts.lockTimeoutMs,
       onWait: (holder: LockInfo | null) =>
         this.log(`${this.opts.path}: waiting for the lock held by ${holder ? `pid ${holder.pid} on ${holder.hostname}` : 'another process'}`),
+    }).catch((err: unknown) => {
+      if (err instanceof DataError && /still locked/.test(err.message)) this.lockTimedOut = err;
+      throw err;
     });
     if (!this.tempsSwept) {
       this.tempsSwept = true;

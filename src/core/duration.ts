@@ -1,4 +1,5 @@
 // Durations are written 30s, 5m, 4h (and 250ms, 2d) everywhere a flag takes one.
+import { parseIso } from './time.js';
 import { invalidOption } from './errors.js';
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -9,12 +10,12 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(parseFloat(m[1]!) * UNITS[unit]!);
 }
 
-/** An instant from an ISO date/time, or a duration ago ("4h" means four hours before now). */
+/** An instant from an ISO date/time (UTC when it has no offset), or a duration ago ("4h" means four hours before now). */
 export function parseTime(text: string, now = Date.now()): number | undefined {
   const ago = parseDuration(text);
   if (ago !== undefined && /[a-z]$/.test(text.trim())) return now - ago;
-  const t = Date.parse(text);
-  return Number.isNaN(t) ? undefined : t;
+  const t = parseIso(text);
+  return typeof t === 'number' ? t : undefined;
 }
 
 /** A --flag DURATION value (or its default) in ms; anything else, or zero, is a usage error naming the flag. */

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DataError } from './errors.js';
 import { pidAlive, writeFailure } from './atomic-file.js';
-import { forget, removeOnSignal } from './cleanup.js';
+import { forget, onSignalCleanup, removeOnSignal } from './cleanup.js';
 
 // Why: a minute is long enough for any batch commit and short enough for a cron job to fail visibly.
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
@@ -49,7 +49,7 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const removeHeld = () => {
     for (const [lockPath, token] of [...held, ...attempting]) {
       try {
         if (parseInfo(readFileSync(lockPath, 'utf8'))?.token === token) rmSync(lockPath, { force: true });
@@ -57,7 +57,10 @@ function installExitHook(): void {
         // best effort at exit: a leftover lock of a dead pid is broken by the next writer
       }
     }
-  });
+  };
+  process.on('exit', removeHeld);
+  // A signal re-raised after cleanup ends the process without 'exit': remove the locks then too.
+  onSignalCleanup(removeHeld);
 }
 
 function parseInfo(text: string): LockInfo | null {
@@ -184,7 +187,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
           path,
         );
       }
-      if (!noticed && opts.onWait && waited >= (opts.waitNoticeMs ?? 2000)) {
+      if (!noticed && opts.onWait && waited >= (opts.waitNoticeMs ?? Math.min(2000, timeoutMs / 2))) {
         noticed = true;
         opts.onWait(seen.info);
       }

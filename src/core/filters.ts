@@ -1,6 +1,7 @@
 // The shared filters (--type, --category, --since, --until, --where), parsed once up front
 // into one predicate; records of another `kind` always pass so stages compose.
 import { invalidOption } from './errors.js';
+import { dataTime } from './time.js';
 import { parseTime } from './duration.js';
 import type { JsonObject, JsonValue } from './event.js';
 
@@ -69,7 +70,7 @@ export function buildFilter(opts: FilterOptions): Predicate | null {
   const bound = (flag: 'since' | 'until', text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     const t = parseTime(text);
-    if (t === undefined) throw invalidOption(flag, 'must be an ISO date/time (2026-11-21T10:00:00Z) or a duration ago (30s, 5m, 4h)', text);
+    if (t === undefined) throw invalidOption(flag, 'must be a real ISO 8601 date/time (2026-11-21T10:00:00Z; UTC when no offset) or a duration ago (30s, 5m, 4h)', text);
     return t;
   };
   const since = bound('since', opts.since);
@@ -77,7 +78,8 @@ export function buildFilter(opts: FilterOptions): Predicate | null {
   if (since !== undefined || until !== undefined) {
     // Half-open [since, until): adjacent windows split a run with no event counted twice.
     tests.push((r) => {
-      const t = typeof r.timestamp === 'string' ? Date.parse(r.timestamp) : NaN;
+      const iso = dataTime(r.timestamp);
+      const t = iso === null ? NaN : Date.parse(iso);
       if (Number.isNaN(t)) return false;
       return (since === undefined || t >= since) && (until === undefined || t < until);
     });

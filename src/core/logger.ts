@@ -1,4 +1,5 @@
 // All diagnostics go to stderr so stdout stays pure data; consola gives the levels.
+import { clearProgressLine } from './progress.js';
 import { createConsola, type ConsolaInstance, type LogObject } from 'consola/core';
 
 export interface LoggerOptions {
@@ -20,6 +21,7 @@ export function createLogger(tool: string, opts: LoggerOptions = {}): Logger {
             .map((a) => (a instanceof Error ? (opts.verbose ? (a.stack ?? a.message) : a.message) : String(a)))
             .join(' ');
           const prefix = obj.type === 'warn' ? `${tool}: warning: ` : `${tool}: `;
+          clearProgressLine();
           process.stderr.write(prefix + text + '\n');
         },
       },

@@ -1,6 +1,6 @@
 // NDJSON in: raw-byte line splitting, per-line decode and JSON.parse, batches per chunk
 // (no per-record stream objects), every record tagged with its file and line.
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.js';
@@ -23,6 +23,8 @@ export interface TextLine {
 export interface Source {
   name: string;
   open(): Readable;
+  /** Bytes in the source when it is a regular file (progress can show a percentage), else null. */
+  size?(): number | null;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -31,13 +33,70 @@ export const MAX_DEPTH = 1000;
 const READ_CHUNK = 65536;
 
 /** File arguments, or stdin when there are none; `-` is stdin, reported as `stdin`. */
-export function sourcesFromArgs(files: string[]): Source[] {
+export function sourcesFromArgs(files: string[], onStdin?: () => void): Source[] {
   const list = files.length ? files : ['-'];
   return list.map((f) =>
     f === '-'
-      ? { name: 'stdin', open: () => process.stdin }
-      : { name: f, open: () => createReadStream(f, { highWaterMark: READ_CHUNK }) },
+      ? {
+          name: 'stdin',
+          open: () => {
+            onStdin?.();
+            return process.stdin;
+          },
+          size: () => regularSize(() => fstatSync(0)),
+        }
+      : { name: f, open: () => createReadStream(f, { highWaterMark: READ_CHUNK }), size: () => regularSize(() => statSync(f)) },
   );
+}
+
+function regularSize(stat: () => { isFile(): boolean; size: number }): number | null {
+  try {
+    const st = stat();
+    return st.isFile() ? st.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The chunks of one source. `onIdle` runs whenever the next chunk is not ready yet (nothing
+ * buffered, the stream not ended): the moment to hand pending output on, so a record fed slowly
+ * (a `tail -f`, a job writing as it goes) comes out now rather than with the next 256 KB. A
+ * regular file is never idle before its end (its next bytes are a disk read away), so reading
+ * one keeps the large writes.
+ */
+export async function* readChunks(source: Source, opts: Pick<ReadOptions, 'onIdle' | 'onBytes'> = {}): AsyncGenerator<Buffer> {
+  const stream = source.open();
+  const onIdle = opts.onIdle && source.size?.() == null ? opts.onIdle : undefined;
+  const onBytes = opts.onBytes;
+  let it: AsyncIterator<unknown> | null = null;
+  let finished = false;
+  try {
+    if (!onIdle && !onBytes) {
+      for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      return;
+    }
+    it = stream[Symbol.asyncIterator]();
+    for (;;) {
+      if (onIdle && stream.readableLength === 0 && !stream.readableEnded) onIdle();
+      const r = await it.next();
+      if (r.done) {
+        finished = true;
+        return;
+      }
+      const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Buffer);
+      onBytes?.(chunk.length);
+      yield chunk;
+    }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code && !e.path) e.path = source.name;
+    throw err;
+  } finally {
+    // Leaving early releases the input as a for-await over the stream would.
+    if (it && !finished) await it.return?.();
+    if (stream !== process.stdin) stream.destroy();
+  }
 }
 
 export interface ReadOptions {
@@ -45,6 +104,12 @@ export interface ReadOptions {
   maxLineBytes?: number;
   /** Stop early (a closed stdout): the reader ends and releases its input. */
   signal?: { stopped: boolean };
+  /** The input has nothing ready: write out what is pending (see readChunks). */
+  onIdle?: () => void;
+  /** Bytes read so far, for progress. */
+  onBytes?: (n: number) => void;
+  /** The first line of a source is not JSON but looks like a CSV header: say so once. */
+  onCsvLike?: (file: string) => void;
 }
 
 function describeType(v: unknown): string {
@@ -88,27 +153,25 @@ async function* splitSources<T>(
     // The sink fills batch.out; each chunk's records are handed on as one batch.
     const batch: { out: T[] } = { out: [] };
     const splitter = new LineSplitter(makeSink(source.name, batch), maxLineBytes);
-    const stream = source.open();
-    try {
-      for await (const chunk of stream) {
-        splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-        if (batch.out.length) {
-          const full = batch.out;
-          batch.out = [];
-          yield full;
-        }
-        if (opts.signal?.stopped) return;
+    for await (const chunk of readChunks(source, opts)) {
+      splitter.push(chunk);
+      if (batch.out.length) {
+        const full = batch.out;
+        batch.out = [];
+        yield full;
       }
-      splitter.end();
-      if (batch.out.length) yield batch.out;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code && !e.path) e.path = source.name;
-      throw err;
-    } finally {
-      if (stream !== process.stdin) stream.destroy();
+      if (opts.signal?.stopped) return;
     }
+    splitter.end();
+    if (batch.out.length) yield batch.out;
   }
+}
+
+/** A first line such as `user_id,email,status`: no JSON value, two or more separated cells. */
+export function looksLikeCsvHeader(text: string): boolean {
+  const t = text.trim();
+  if (/^[[{"]/.test(t)) return false;
+  return [',', ';', '\t'].some((d) => t.split(d).length >= 2);
 }
 
 /** Batches of records, in input order; malformed lines go to the policy and are skipped. */
@@ -127,6 +190,7 @@ export function readNdjson(sources: Source[], opts: ReadOptions): AsyncGenerator
         value = JSON.parse(text);
       } catch (err) {
         if (text.trim() === '') return;
+        if (lineNo === 1 && opts.onCsvLike && looksLikeCsvHeader(text)) opts.onCsvLike(file);
         policy.add({ file, line: lineNo, error: `invalid JSON: ${(err as Error).message}`, raw: text });
         return;
       }

@@ -1,5 +1,6 @@
 // Turns a partial event into a v1 event: defaults filled, categories checked, nothing dropped
 // (unknown keys and an unknown category's original text move into `details`).
+import { dataTime } from './time.js';
 import {
   defaultAction,
   isKnownCategory,
@@ -94,9 +95,10 @@ export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
 
   let timestamp = ctx.now;
   if (!absent(rec.timestamp)) {
-    const t = typeof rec.timestamp === 'string' || typeof rec.timestamp === 'number' ? new Date(rec.timestamp) : new Date(NaN);
-    if (Number.isNaN(t.getTime())) throw new InvalidEvent(`timestamp is not a date: ${JSON.stringify(rec.timestamp)}`);
-    timestamp = t.toISOString();
+    // No offset means UTC; an impossible date (2026-11-31) is not rolled over to the next month.
+    const t = dataTime(rec.timestamp);
+    if (t === null) throw new InvalidEvent(`timestamp is not a date: ${JSON.stringify(rec.timestamp)}`);
+    timestamp = t;
   }
 
   const user = userContext(rec, details, isPlainObject(rec.user_context) ? rec.user_context : undefined);

@@ -1,6 +1,7 @@
 // The run's summary (seed 001's UserEventCollector + ConsolidatedNotificationData) as one
 // mergeable state: every list is either complete or "the N first in a fixed sort order", so
 // states built over pieces of the input merge into exactly the state of one pass over all of it.
+import { dataTime } from './time.js';
 import { isPlainObject, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from './event.js';
 
 export type GroupBy = 'user' | 'category' | 'center';
@@ -111,17 +112,7 @@ export function compareBatchErrors(a: BatchError, b: BatchError): number {
 
 /** ISO timestamp in canonical form (toISOString), or null when it is not a date. */
 export function canonicalTime(v: unknown): string | null {
-  if (typeof v === 'string') {
-    // Fast path: already canonical (what process writes) compares correctly as a string.
-    if (v.length === 24 && v.charCodeAt(23) === 90 /* Z */ && v.charCodeAt(10) === 84 /* T */ && v.charCodeAt(19) === 46) return v;
-    const t = Date.parse(v);
-    return Number.isNaN(t) ? null : new Date(t).toISOString();
-  }
-  if (typeof v === 'number' && Number.isFinite(v)) {
-    const d = new Date(v);
-    return Number.isNaN(d.getTime()) ? null : d.toISOString();
-  }
-  return null;
+  return dataTime(v);
 }
 
 /** The key a user is known by: email, or name when there is no email (seed 001). */

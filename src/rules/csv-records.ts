@@ -3,13 +3,15 @@
 // FILE:LINE bad line and the reader goes on with the next one, in bounded memory.
 import type { BadLinePolicy } from '../core/bad-lines.js';
 import { CsvRowParser } from '../core/csv-reader.js';
-import type { Item, Source } from '../core/ndjson-reader.js';
+import { readChunks, type Item, type ReadOptions, type Source } from '../core/ndjson-reader.js';
 
 export interface CsvReadOptions {
   policy: BadLinePolicy;
   delimiter?: string;
   maxLineBytes?: number;
   signal?: { stopped: boolean };
+  onIdle?: ReadOptions['onIdle'];
+  onBytes?: ReadOptions['onBytes'];
 }
 
 /** Header row names the fields; each later row is one record tagged with its first line. */
@@ -24,25 +26,16 @@ export async function* readCsvRecords(sources: Source[], opts: CsvReadOptions): 
       (value, line) => batch.push({ value, file, line }),
       (bad) => opts.policy.add({ ...bad, error: `invalid CSV: ${bad.error}` }),
     );
-    const stream = source.open();
-    try {
-      for await (const chunk of stream) {
-        parser.feed(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-        if (batch.length) {
-          const full = batch;
-          batch = [];
-          yield full;
-        }
-        if (opts.signal?.stopped) return;
+    for await (const chunk of readChunks(source, opts)) {
+      parser.feed(chunk);
+      if (batch.length) {
+        const full = batch;
+        batch = [];
+        yield full;
       }
-      parser.end();
-      if (batch.length) yield batch;
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code && !e.path) e.path = file;
-      throw err;
-    } finally {
-      if (stream !== process.stdin) stream.destroy();
+      if (opts.signal?.stopped) return;
     }
+    parser.end();
+    if (batch.length) yield batch;
   }
 }

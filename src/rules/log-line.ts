@@ -1,5 +1,6 @@
 // Splits a job's log line into prefix (time, level, logger) and message, for the Python
 // logging layouts the jobs use; a line without a prefix is all message.
+import { parseIso } from '../core/time.js';
 import type { LogLine } from './types.js';
 
 const LEVEL = '(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)';
@@ -13,10 +14,8 @@ const BASIC = new RegExp(`^${LEVEL}:([^:]*):(.*)$`);
 
 /** "2026-11-21 10:15:30,123" as ISO; a time without an offset is read as UTC. */
 export function logTime(text: string): string | null {
-  let t = text.replace(' ', 'T').replace(',', '.');
-  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(t)) t += 'Z';
-  const d = new Date(t);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  const t = parseIso(text);
+  return typeof t === 'number' ? new Date(t).toISOString() : null;
 }
 
 function level(l: string): string {

@@ -25,7 +25,7 @@ function expectMainJobOutputs(out: string): void {
   expect(exported).toMatchObject({ kind: 'export', rows: errors.length, path: join(out, 'errors.csv') });
 
   // analyze passes the export record through and adds the summary.
-  const summary = records(join(out, 'summary.json')).find((r) => r.kind === 'summary')!;
+  const summary = records(join(out, 'summary.ndjson')).find((r) => r.kind === 'summary')!;
   expect(summary).toMatchObject({ kind: 'summary', job: 'user_management', total_events: events.length, error_count: errors.length });
   expect(summary.exports.map((e: { path: string }) => e.path)).toEqual([join(out, 'errors.csv')]);
 
@@ -63,7 +63,7 @@ describe('the main job', () => {
     const check = await execa('make', ['-C', join(ROOT, 'examples'), `OUT=${out}`, 'check'], { reject: false, stdin: 'ignore' });
     expect(check.exitCode).not.toBe(0);
     expect(check.stderr).toMatch(/Error 3/);
-    expect(existsSync(join(out, 'summary.json'))).toBe(true);
+    expect(existsSync(join(out, 'summary.ndjson'))).toBe(true);
   });
 });
 

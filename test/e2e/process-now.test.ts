@@ -44,6 +44,6 @@ describe('process --now', () => {
 
   it('--help describes it', async () => {
     const r = await run('process', ['--help']);
-    expect(r.stdout).toMatch(/--now=<TIME>.*ISO 8601/);
+    expect(r.stdout).toMatch(/--now TIME +Timestamp \(ISO 8601/);
   });
 });

@@ -32,7 +32,8 @@ export async function run(name: Binary, args: string[] = [], opts: Options & { i
   const res = await execa(process.execPath, [...nodeFlags(name), binPath(name), ...args], {
     reject: false,
     stripFinalNewline: false,
-    env: { NO_COLOR: '1', ...opts.env },
+    // notify's default outbox is ./outbox: a run at the checkout root writes it to a temp folder instead.
+    env: { NO_COLOR: '1', ...(opts.cwd === undefined ? { NOTIFY_OUTBOX: scratchOutbox() } : {}), ...opts.env },
     ...(opts.input === undefined && opts.inputFile === undefined ? { stdin: 'ignore' as const } : {}),
     ...opts,
   });
@@ -44,6 +45,11 @@ export async function run(name: Binary, args: string[] = [], opts: Options & { i
     records = [];
   }
   return { exitCode: res.exitCode ?? -1, stdout, stderr: String(res.stderr ?? ''), records };
+}
+
+let outbox: string | null = null;
+function scratchOutbox(): string {
+  return (outbox ??= join(tempDir('be-outbox-'), 'outbox'));
 }
 
 export function tempDir(prefix = 'be-test-'): string {

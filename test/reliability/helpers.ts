@@ -66,10 +66,10 @@ export function howItEnded(r: { exitCode?: number; signal?: string }): string {
   return r.signal ? `signal ${r.signal}` : `exit ${r.exitCode}`;
 }
 
-/** What a run ended by `signal` may report: the handler's 128+n, or the signal itself before a handler was installed. */
+/** A run ended by `signal` dies by it, also after its cleanup handler ran (the handler re-raises it). */
 export function endedBySignal(r: { exitCode?: number; signal?: string }, signal: 'SIGKILL' | 'SIGTERM' | 'SIGINT'): boolean {
   if (signal === 'SIGKILL') return r.signal === 'SIGKILL';
-  return r.signal === signal || r.exitCode === (signal === 'SIGINT' ? 130 : 143);
+  return r.signal === signal;
 }
 
 /**
