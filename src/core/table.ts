@@ -1,4 +1,5 @@
 // The summary for a person at a terminal: the counts, and a bar per category drawn in text.
+import stringWidth from 'string-width';
 import type { Summary } from './summary.js';
 
 export interface TableOptions {
@@ -8,12 +9,15 @@ export interface TableOptions {
   maxLines?: number;
 }
 
+// Columns are counted as a terminal shows them: a CJK character or an emoji takes two.
 function pad(text: string, width: number): string {
-  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+  const w = stringWidth(text);
+  return w >= width ? text : text + ' '.repeat(width - w);
 }
 
 function padStart(text: string, width: number): string {
-  return text.length >= width ? text : ' '.repeat(width - text.length) + text;
+  const w = stringWidth(text);
+  return w >= width ? text : ' '.repeat(width - w) + text;
 }
 
 /** A bar proportional to n/max; any non-zero count gets at least one block. */
@@ -32,7 +36,7 @@ export function renderSummaryTable(s: Summary, opts: TableOptions = {}): string 
   const maxLines = opts.maxLines ?? 10;
   const out: string[] = [];
   const title = `Summary${s.job ? ` of ${s.job}` : ''}${s.group ? ` — ${s.group.by} ${s.group.value ?? '(none)'}` : ''}`;
-  out.push(title, '='.repeat(title.length));
+  out.push(title, '='.repeat(stringWidth(title)));
   out.push(
     `events ${fmt(s.total_events)}   errors ${fmt(s.error_count)}   successes ${fmt(s.success_count)}   users with errors ${fmt(s.affected_user_count)}`,
   );
@@ -41,7 +45,7 @@ export function renderSummaryTable(s: Summary, opts: TableOptions = {}): string 
 
   const cats = Object.entries(s.events_by_category);
   if (cats.length) {
-    const nameW = Math.max(8, ...cats.map(([c]) => c.length));
+    const nameW = Math.max(8, ...cats.map(([c]) => stringWidth(c)));
     const max = Math.max(...cats.map(([, n]) => n));
     out.push(`${pad('category', nameW)}  ${padStart('events', 8)}  ${padStart('errors', 8)}`);
     for (const [c, n] of cats) {

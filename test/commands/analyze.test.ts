@@ -97,4 +97,15 @@ describe('table', () => {
       ].join('\n'),
     );
   });
+
+  it('counts display columns, not UTF-16 units: a CJK title is underlined to its width, CJK categories line up', () => {
+    const s = summarizeEvents([{ ...err('a@x.org'), source: { job: '夜間ジョブ', file: 'f', line: 1 } }], { now: NOW });
+    const lines = renderSummaryTable(s, { barWidth: 4 }).split('\n');
+    expect(lines[0]).toBe('Summary of 夜間ジョブ');
+    expect(lines[1]).toBe('='.repeat(11 + 10));
+    const t = renderSummaryTable({ ...s, events_by_category: { 'Flywheel Error': 1, 'エラー': 2 }, errors_by_category: { 'Flywheel Error': 1, 'エラー': 2 } }, { barWidth: 4 }).split('\n');
+    const rows = t.filter((l) => l.startsWith('Flywheel') || l.startsWith('エラー'));
+    // 'エラー' is 3 characters but 6 columns: both rows put their counts at the same column.
+    expect(rows[0]!.indexOf('1')).toBe(rows[1]!.indexOf('2') + 3);
+  });
 });
