@@ -1,9 +1,7 @@
 #!/usr/bin/env node
-// A plain `env node` shebang: it runs where env has no -S (BusyBox, Alpine images). The V8 flag
-// that keeps a streaming run's heap from over-growing is set here, before any input is read
-// (measured in BENCHMARKS.md; the young-generation size cannot be set at run time).
-import { setFlagsFromString } from 'node:v8';
-setFlagsFromString('--heap-growing-percent=50');
+// A plain `env node` shebang: it runs where env has no -S (BusyBox, Alpine images). The memory
+// settings the old shebang flags gave are applied by heap-limits, imported before anything else.
+import '../dist/core/heap-limits.js';
 const { main } = await import('../dist/core/cli.js');
 const { default: command } = await import('../dist/commands/export-csv.js');
 await main(command);

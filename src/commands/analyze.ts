@@ -16,7 +16,6 @@ import {
   type SummaryPartial,
 } from '../core/summary.js';
 import { InvalidPartial, isMergeable, readPartial } from '../core/summary-partial.js';
-import { renderSummaryTable } from '../core/table.js';
 import type { JsonObject } from '../core/event.js';
 import type { Item } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
@@ -326,6 +325,8 @@ export default defineCommand({
       await ctx.out.flush(true);
       // The progress line ends before the table, so the table is drawn once and stays clean.
       ctx.progress.done();
+      // Loaded here: the table's string-width is not needed by a JSON run's start-up.
+      const { renderSummaryTable } = await import('../core/table.js');
       const text = summaries.map((s) => renderSummaryTable(s)).join('\n');
       if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
     }

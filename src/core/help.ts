@@ -3,7 +3,7 @@
 // Help is wrapped to the terminal's width (80 when stdout is not a terminal); the tool's own
 // flags come first, the shared filters and common options after, then real examples.
 import stringWidth from 'string-width';
-import type { ToolArgDef, ToolArgs, ToolCommand } from './cli.js';
+import { COMPLETION_SHELLS, type ToolArgDef, type ToolArgs, type ToolCommand } from './cli.js';
 
 export type HelpGroup = 'own' | 'filter' | 'common';
 
@@ -11,7 +11,7 @@ export type HelpGroup = 'own' | 'filter' | 'common';
 export const BUILTIN_FLAGS: Array<{ flag: string; description: string; valueHint?: string; options?: string[] }> = [
   { flag: '-h, --help', description: 'Print this help and exit' },
   { flag: '-V, --version', description: 'Print the version and exit' },
-  { flag: '--completions', valueHint: 'bash|zsh|fish', options: ['bash', 'zsh', 'fish'], description: 'Print a shell completion script and exit (e.g. source <(process --completions bash))' },
+  { flag: '--completions', valueHint: 'bash|zsh|fish', options: COMPLETION_SHELLS, description: 'Print a shell completion script and exit (e.g. source <(process --completions bash))' },
 ];
 
 interface Row {
