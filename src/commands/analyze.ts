@@ -16,6 +16,8 @@ import {
   type SummaryPartial,
 } from '../core/summary.js';
 import { InvalidPartial, isMergeable, readPartial } from '../core/summary-partial.js';
+import { openAtomic } from '../core/atomic-file.js';
+import { readFile } from 'node:fs/promises';
 import type { JsonObject } from '../core/event.js';
 import type { Item } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
@@ -278,7 +280,14 @@ export default defineCommand({
     partial: { type: 'boolean', description: 'Write mergeable partial states (kind summary_partial) for --merge; with --merge, merge into one partial (a combiner)' },
     merge: { type: 'boolean', description: 'Combine partial states (and uncapped summaries) into the summary one run would give' },
     'fail-on-errors': { type: 'boolean', description: 'Exit 3 after writing the summary when any error event is present' },
-    format: { type: 'enum', options: ['json', 'table'], valueHint: 'json|table', description: 'Output format (default: table when stdout is a terminal, json otherwise)' },
+    format: {
+      type: 'enum',
+      options: ['json', 'table', 'html'],
+      valueHint: 'json|table|html',
+      description: 'Output format: html is a self-contained report page (default: html for -o *.html, else table on a terminal, json otherwise)',
+    },
+    output: { type: 'string', alias: 'o', valueHint: 'FILE', description: 'Write the table or html report to FILE (atomically); stdout then carries the summary records as with json' },
+    compare: { type: 'string', valueHint: 'FILE', description: "With --format html: the previous run's summary (NDJSON) to show per category what is new, resolved, still failing" },
     job: { type: 'string', valueHint: 'NAME', description: "Job name (default: the events' source.job)" },
     'max-users': { type: 'string', valueHint: 'N', description: `Users listed in affected_users and user_batches (default ${DEFAULT_MAX_USERS}; counts stay exact)` },
     'max-summaries': { type: 'string', valueHint: 'N', description: `One-line summaries listed (default ${DEFAULT_MAX_SUMMARIES}; counts stay exact)` },
@@ -295,11 +304,19 @@ export default defineCommand({
   csvHint: 'turn it into events with process --from csv first',
   async run(ctx) {
     const mode: AnalyzeMode = ctx.args.merge ? (ctx.args.partial ? 'merge-partial' : 'merge') : ctx.args.partial ? 'partial' : 'summary';
+    const output = (ctx.args.output as string | undefined) ?? null;
+    const byExtension = output !== null && /\.html?$/i.test(output) ? 'html' : undefined;
     // Partials are for machines: JSON even on a terminal.
-    const format = (ctx.args.format as string | undefined) ?? (process.stdout.isTTY && !ctx.args.partial ? 'table' : 'json');
-    if (format === 'table' && ctx.args.partial) throw invalidOption('format', 'must be json with --partial', format);
-    const table = format === 'table';
-    const summaries: Summary[] = [];
+    const format = (ctx.args.format as string | undefined) ?? byExtension ?? (process.stdout.isTTY && !ctx.args.partial && output === null ? 'table' : 'json');
+    if (format !== 'json' && ctx.args.partial) throw invalidOption('format', 'must be json with --partial', format);
+    if (output !== null && format === 'json') throw invalidOption('output', 'writes a report: give --format html or table (the summary records go to stdout)', output);
+    if (ctx.args.compare !== undefined && format !== 'html') throw invalidOption('compare', 'needs --format html', ctx.args.compare);
+    const previous = ctx.args.compare !== undefined ? await readPreviousSummaries(ctx.args.compare as string) : null;
+    const rendered = format !== 'json';
+    // -o: the report goes to the file, and stdout carries what json would (the pipeline goes on).
+    const toStdout = rendered && output === null;
+    const built: Summary[] = [];
+    const seen: Summary[] = [];
     const stage = createAnalyzeStage({
       mode,
       by: parseBy(ctx.args.by as string | undefined),
@@ -313,23 +330,84 @@ export default defineCommand({
       onWarning: (text) => ctx.log.warn(text),
       drain: () => ctx.out.flush(),
     });
-    // In table mode only the summaries are shown; other records are not printed.
-    const sink: Stage = table
+    // Rendered: the summaries are kept; on stdout only the rendering is shown (no JSON).
+    const keep = (list: Summary[], emit: Emit | null) => (rec: JsonObject) => {
+      if (rec.kind === 'summary') list.push(rec as unknown as Summary);
+      emit?.(rec);
+    };
+    const sink: Stage = rendered
       ? {
-          push: (item) => stage.push(item, (rec) => void (rec.kind === 'summary' && summaries.push(rec as unknown as Summary))),
-          end: () => stage.end((rec) => void summaries.push(rec as unknown as Summary)),
+          push: (item, emit) => stage.push(item, keep(seen, toStdout ? null : emit)),
+          end: (emit) => stage.end(keep(built, toStdout ? null : emit)),
         }
       : stage;
     await runStage(ctx, sink);
-    if (table && !ctx.stop.stopped && !ctx.out.closed) {
-      await ctx.out.flush(true);
-      // The progress line ends before the table, so the table is drawn once and stays clean.
-      ctx.progress.done();
-      // Loaded here: the table's string-width is not needed by a JSON run's start-up.
-      const { renderSummaryTable } = await import('../core/table.js');
-      const text = summaries.map((s) => renderSummaryTable(s)).join('\n');
-      if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+    if (rendered && !ctx.stop.stopped && !ctx.out.closed) {
+      // A summary read in (analyze --format html < summary.json) is rendered as it is, when there were no events.
+      const list = seen.length && built.every((s) => s.total_events === 0 && s.input.filtered_out === 0) ? seen : built;
+      // Loaded here: the renderers (and the table's string-width) are not needed by a JSON run's start-up.
+      const text =
+        format === 'html'
+          ? (await import('../summary/report-html.js')).renderHtmlReport(list as unknown as JsonObject[], { previous, previousLabel: ctx.args.compare as string | undefined })
+          : await renderTables(list);
+      if (output !== null) {
+        const file = await openAtomic(output);
+        try {
+          await file.write(text);
+          await file.commit();
+        } catch (err) {
+          await file.abort();
+          throw err;
+        }
+        ctx.log.info(`${output}: ${format} report of ${list.length} ${list.length === 1 ? 'summary' : 'summaries'} written`);
+      } else {
+        await ctx.out.flush(true);
+        // The progress line ends before the report, so it is drawn once and stays clean.
+        ctx.progress.done();
+        if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+      }
     }
     if (ctx.args['fail-on-errors'] && stage.errorCount > 0) return EXIT_ERRORS_PRESENT;
   },
 });
+
+/** --compare FILE: the summary records of a previous run (NDJSON, or one pretty-printed JSON object). */
+export async function readPreviousSummaries(path: string): Promise<JsonObject[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError(`cannot read the --compare file: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, path);
+  }
+  const records: JsonObject[] = [];
+  const lines = text.split('\n');
+  let parsedAsLines = true;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    try {
+      const v = JSON.parse(line) as unknown;
+      if (v && typeof v === 'object' && !Array.isArray(v) && (v as JsonObject).kind === 'summary') records.push(v as JsonObject);
+    } catch {
+      parsedAsLines = false;
+      break;
+    }
+  }
+  if (!parsedAsLines) {
+    records.length = 0;
+    try {
+      const v = JSON.parse(text) as unknown;
+      for (const r of Array.isArray(v) ? v : [v]) if (r && typeof r === 'object' && (r as JsonObject).kind === 'summary') records.push(r as JsonObject);
+    } catch {
+      throw new DataError('the --compare file is not NDJSON or JSON', path);
+    }
+  }
+  if (!records.length) throw new DataError('the --compare file holds no summary record (give the summary analyze wrote)', path);
+  return records;
+}
+
+async function renderTables(list: Summary[]): Promise<string> {
+  const { renderSummaryTable } = await import('../core/table.js');
+  return list.map((s) => renderSummaryTable(s)).join('\n');
+}

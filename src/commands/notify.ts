@@ -28,6 +28,7 @@ import {
 import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../core/delivery.js';
 import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../transports/index.js';
 import type { OutgoingAttachment } from '../transports/types.js';
+import { renderHtmlReport } from '../summary/report-html.js';
 
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_REPEAT_INTERVAL = '4h';
@@ -51,6 +52,8 @@ export interface NotifyOptions {
   instructions?: string | null;
   attach?: string[];
   attachExports?: boolean;
+  /** Attach the HTML report of the summary (analyze --format html's page); the text body stays as it is. */
+  attachReport?: boolean;
   always?: boolean;
   dryRun?: boolean;
   timeoutMs?: number;
@@ -210,6 +213,8 @@ async function composeAndDeliver(
     else if (transport.carriesAttachments === false) notAttached.push({ path: p, reason: `a ${transport.name} message carries no files`, missing: false });
     else attachments.push(a);
   }
+  const reportName = composing && opts.attachReport ? reportFileName(job) : null;
+  if (reportName !== null && transport.carriesAttachments === false) notAttached.push({ path: reportName, reason: `a ${transport.name} message carries no files`, missing: false });
   // Every file asked for and not attached is named in the body with its reason, and warned about.
   for (const n of notAttached) log.warn(`${n.path}: ${n.reason}; not attached (the message names it)`);
   const msg = renderMessage(summary, {
@@ -222,6 +227,10 @@ async function composeAndDeliver(
     notAttached: notAttached.map(({ path, reason }) => ({ path, reason })),
     job: opts.job,
   });
+  // Added after the text is rendered, so the text part is the same with or without the report.
+  if (reportName !== null && transport.carriesAttachments !== false) {
+    attachments.push({ filename: reportName, path: reportName, content: Buffer.from(renderHtmlReport(summary), 'utf8') });
+  }
   const record: NotificationRecord = {
     kind: 'notification',
     status: 'skipped',
@@ -315,6 +324,12 @@ async function composeAndDeliver(
   }
 }
 
+/** The report attachment's name: the job (already one redacted line) made file-safe. */
+export function reportFileName(job: string): string {
+  const safe = job.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 80);
+  return `${safe || 'batch-job'}-report.html`;
+}
+
 /** Library form: records in, pass-through records and `notification` records out. */
 export function notifyRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: NotifyOptions) {
   return runStageOver(createNotifyStage(opts), source);
@@ -350,6 +365,7 @@ export default defineCommand({
     instructions: { type: 'string', valueHint: 'TEXT', description: 'How to get the CSV file' },
     attach: { type: 'string', valueHint: 'PATH', description: 'Attach a file (repeatable); one over 10 MiB or missing is named in the message instead, with a warning' },
     'attach-exports': { type: 'boolean', description: 'Attach the CSV files named by the export records' },
+    'attach-report': { type: 'boolean', description: 'Attach the HTML report of the summary (JOB-report.html, as analyze --format html draws it); the text is unchanged' },
     always: { type: 'boolean', description: 'Send even when there are no errors' },
     'dry-run': { type: 'boolean', description: 'Print the message on stderr and send nothing' },
     strict: { type: 'boolean', description: 'Exit 1 when a delivery fails or an --attach file is missing (default: log it and exit 0)' },
@@ -405,6 +421,7 @@ export default defineCommand({
       instructions: (args.instructions as string | undefined) ?? null,
       attach: ctx.list('attach'),
       attachExports: args['attach-exports'] === true,
+      attachReport: args['attach-report'] === true,
       always: args.always === true,
       dryRun: args['dry-run'] === true,
       timeoutMs,

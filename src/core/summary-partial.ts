@@ -1,6 +1,7 @@
 // Reading a partial state back (analyze --merge): a `summary_partial` record, or a plain
 // `summary` whose user list is complete. Checked field by field so a bad line names its fault.
 import { isPlainObject, type JsonObject, type JsonValue } from './event.js';
+import { readErrorsOverTime } from '../summary/timeline.js';
 import type { BatchError, SummaryGroup, SummaryLimits, SummaryPartial, UserBatch } from './summary.js';
 
 export class InvalidPartial extends Error {}
@@ -130,6 +131,8 @@ export function readPartial(rec: JsonObject): SummaryPartial & { limitsGiven: bo
     user_batches_omitted: 0,
     summaries: strings(rec, 'summaries'),
     summaries_omitted: 0,
+    // A piece made before the histogram existed: its errors are counted, as untimed.
+    errors_over_time: readErrorsOverTime(rec.errors_over_time) ?? { bucket: '1m', counts: {}, untimed: count(rec, 'error_count') },
     input: {
       records: num(input.records),
       bad_lines: num(input.bad_lines),

@@ -3,6 +3,7 @@
 // states built over pieces of the input merge into exactly the state of one pass over all of it.
 import { dataTime } from './time.js';
 import { isPlainObject, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from './event.js';
+import { Timeline, type ErrorsOverTime } from '../summary/timeline.js';
 
 export type GroupBy = 'user' | 'category' | 'center';
 
@@ -64,6 +65,8 @@ export interface Summary {
   user_batches_omitted: number;
   summaries: string[];
   summaries_omitted: number;
+  /** Error counts by time bucket (src/summary/timeline.ts): exact under --merge. */
+  errors_over_time: ErrorsOverTime;
   input: SummaryInput;
   exports: JsonObject[];
   limits: SummaryLimits;
@@ -206,6 +209,7 @@ export class SummaryState {
   private batchCeiling: string | null = null;
   private summaryList: string[] = [];
   private summaryCeiling: string | null = null;
+  readonly timeline = new Timeline();
   readonly input: SummaryInput = { records: 0, bad_lines: 0, filtered_out: 0, passed_through: 0 };
   private readonly exportMap = new Map<string, JsonObject>();
 
@@ -252,6 +256,7 @@ export class SummaryState {
     }
     this.errors++;
     addCount(this.errorsByCategory, category, 1);
+    this.timeline.add(time);
     const action = typeof event.action_needed === 'string' ? event.action_needed : null;
     if (action !== null) {
       const known = this.actions.get(category);
@@ -367,6 +372,7 @@ export class SummaryState {
     }
     for (const u of p.affected_users) this.users.add(u);
     for (const s of p.summaries) this.offerSummary(s);
+    this.timeline.merge(p.errors_over_time);
     if (this.maxUsers > 0) {
       for (const b of p.user_batches) {
         const key = b.email ?? b.name;
@@ -451,6 +457,7 @@ export class SummaryState {
       user_batches_omitted: users.length - batches.length,
       summaries: this.summaryList.slice(),
       summaries_omitted: this.errors - this.summaryList.length,
+      errors_over_time: this.timeline.toJSON(),
       input: { ...this.input },
       exports: this.exports,
       limits: { max_users: this.maxUsers, max_summaries: this.maxSummaries, max_errors_per_user: this.maxErrorsPerUser },

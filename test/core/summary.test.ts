@@ -84,6 +84,7 @@ describe('summary (seed 001 collector)', () => {
         'Unverified Email: a@b.org - not verified',
       ],
       summaries_omitted: 0,
+      errors_over_time: { bucket: '1m', counts: { '2026-11-21T09:00:00.000Z': 1, '2026-11-21T10:00:00.000Z': 2 }, untimed: 0 },
       input: { records: 5, bad_lines: 0, filtered_out: 0, passed_through: 1 },
       exports: [{ kind: 'export', path: '/out/errors.csv', rows: 3 }],
       limits: { max_users: 1000, max_summaries: 1000, max_errors_per_user: 100 },
