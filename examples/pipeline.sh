@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled example data, the way a batch job would run it:
 #   process → export-csv → analyze → notify   (notify with its embedded default: an outbox of .eml files)
-# Leaves in examples/out/ (or $OUT): events.ndjson, errors.csv, summary.ndjson, outbox/*.eml, notification.json
+# Leaves in examples/out/ (or $OUT): events.ndjson, errors.csv, summary.ndjson, report.html, outbox/*.eml, notification.json
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # The binaries of this checkout (installed, they are on PATH as process, analyze, ...).
@@ -25,6 +25,9 @@ export-csv --type error -o errors.csv < events.ndjson > export.ndjson
 
 # 3. One summary of the run, naming the CSV it saw.
 cat events.ndjson export.ndjson | analyze > summary.ndjson
+
+# 3b. The same summary as a page to look at: examples/out/report.html (self-contained, opens offline).
+analyze --format html -o report.html < summary.ndjson > /dev/null
 
 # 4. One message to support staff; with no --via it lands in ./outbox (never fails the job).
 notify --to support@example.org \

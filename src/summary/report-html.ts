@@ -315,7 +315,7 @@ function usersTable(s: JsonObject, maxRows: number): string {
     notes.push(`<p class="muted">The summary lists ${plural(batches.length, 'user')} (its --max-users, by email); the table ranks those by error count. The CSV file has every error.</p>`);
   }
   return (
-    `${head}<table class="users"><thead><tr><th>Email</th><th>Name</th><th>Center</th><th class="n">Errors</th><th>Categories</th></tr></thead>` +
+    `${head}<table class="users"><colgroup><col class="email"><col class="name"><col class="center"><col class="errors"><col></colgroup><thead><tr><th>Email</th><th>Name</th><th>Center</th><th class="n">Errors</th><th>Categories</th></tr></thead>` +
     `<tbody>${rows.join('')}</tbody></table>${notes.join('')}</section>`
   );
 }
@@ -355,7 +355,7 @@ function comparison(s: JsonObject, before: JsonObject | null, label: string | nu
         `<td class="n">${fmt(r.before)}</td><td class="n">${fmt(r.now)}</td><td class="n">${delta(r.now - r.before)}</td></tr>`,
     )
     .join('');
-  return `${head}${intro}<table class="cmp"><thead><tr><th>Category</th><th>Change</th><th class="n">Before</th><th class="n">Now</th><th class="n">Δ</th></tr></thead><tbody>${body}</tbody></table></section>`;
+  return `${head}${intro}<table class="cmp"><colgroup><col><col class="change"><col class="n"><col class="n"><col class="n"></colgroup><thead><tr><th>Category</th><th>Change</th><th class="n">Before</th><th class="n">Now</th><th class="n">Δ</th></tr></thead><tbody>${body}</tbody></table></section>`;
 }
 
 function errorList(s: JsonObject, max: number): string {
@@ -423,6 +423,9 @@ table{width:100%;border-collapse:collapse;font-size:.92rem}
 th,td{text-align:start;padding:6px 8px;border-top:1px solid var(--line);vertical-align:top;overflow-wrap:anywhere}
 th{color:var(--muted);font-weight:600;font-size:.82rem;border-top:0}
 th.n,td.n{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.users,table.cmp{table-layout:fixed}
+table.users col.email{width:30%}table.users col.name{width:22%}table.users col.center{width:5.5em}table.users col.errors{width:5em}
+table.cmp col.change{width:8.5em}table.cmp col.n{width:5em}
 .more{margin:8px 0 0;font-weight:600}
 .badge{display:inline-block;border-radius:999px;padding:0 8px;font-size:.78rem;font-weight:600;white-space:nowrap}
 .badge.new{background:#fde8e6;color:#8f1d14}.badge.still{background:#fff4dc;color:#7a4d00}.badge.resolved{background:#e3f5ea;color:#145c36}
@@ -446,7 +449,9 @@ footer{color:var(--muted);font-size:.8rem;margin-top:18px}
   table.users td.n{text-align:start}
   table.users td:first-child{font-weight:600}
   table.users td::before{content:attr(data-label);color:var(--muted);font-size:.82rem}
+  table.users colgroup{display:none}
   table.cmp th,table.cmp td{padding:5px 4px}
+  table.cmp col.change{width:6.5em}table.cmp col.n{width:3.2em}
 }
 @media print{
   @page{size:A4;margin:12mm}

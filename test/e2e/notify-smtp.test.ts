@@ -244,3 +244,31 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(got.mail.subject).toBe('[sync token=[REDACTED] X-Evil: 1] 7 errors need attention');
   });
 });
+
+describe('notify --attach-report (real smtp-server, read back with mailparser)', () => {
+  it('attaches the HTML report of the same summary; the text part is what it is without it', async () => {
+    const s = await smtp();
+    const summary = await run('analyze', [], { input: ndjson(events()) });
+    expect(summary.exitCode, summary.stderr).toBe(0);
+    const args = ['--via', s.url, '--to', 'support@uni.org', '--from', 'gear@uni.org', '--timeout', '5s'];
+    const plain = await run('notify', args, { input: summary.stdout });
+    const withReport = await run('notify', [...args, '--attach-report'], { input: summary.stdout });
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(withReport.exitCode, withReport.stderr).toBe(0);
+    expect(withReport.records[0]).toMatchObject({ kind: 'notification', status: 'sent' });
+    expect(s.received).toHaveLength(2);
+    const [a, b] = s.received;
+    expect(b!.mail.text).toBe(a!.mail.text);
+    expect(a!.mail.attachments).toHaveLength(0);
+    expect(b!.mail.attachments).toHaveLength(1);
+    const att = b!.mail.attachments[0]!;
+    expect(att.filename).toBe('user_management-report.html');
+    expect(att.contentType).toBe('text/html');
+    const html = att.content.toString('utf8');
+    // The same page analyze draws from that summary.
+    const page = await run('analyze', ['--format', 'html'], { input: summary.stdout });
+    expect(html).toBe(page.stdout);
+    expect(html).toContain('Bad ORCID Claims');
+    expect(html).not.toContain('sk-12345678');
+  });
+});

@@ -38,7 +38,7 @@ function textOf(html: string): string {
     .replace(/\s+/g, ' ');
 }
 
-const RENDERER_TAGS = new Set('body main header h1 h2 h3 span p section div dl dt dd ol ul li svg rect bdi code figure figcaption g line title table thead tbody tr th td footer html nav a strong'.split(' '));
+const RENDERER_TAGS = new Set('body main header h1 h2 h3 span p section div dl dt dd ol ul li svg rect bdi code figure figcaption g line title table thead tbody tr th td footer html nav a strong colgroup col'.split(' '));
 
 describe('the HTML report', () => {
   it('is one self-contained page: no script, nothing loaded, a CSP that allows neither', () => {
