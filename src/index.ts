@@ -69,6 +69,8 @@ export {
   type BatchError,
 } from './core/summary.js';
 export { renderSummaryTable, type TableOptions } from './core/table.js';
+export { renderHtmlReport, compareCategories, escapeHtml, DEFAULT_REPORT_USERS, type HtmlReportOptions } from './summary/report-html.js';
+export { Timeline, TIMELINE_UNITS, TIMELINE_MAX_BUCKETS, type ErrorsOverTime, type TimelineUnit } from './summary/timeline.js';
 
 // export-csv and import-csv: safe CSV out, CSV back in, durable files.
 export { toCsv, createRowBuilder, CsvOutput, safeFileComponent, privacyColumnRule, type ExportOptions, type ByteSink, type PrivacyExport } from './commands/export-csv.js';

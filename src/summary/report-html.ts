@@ -448,7 +448,7 @@ footer{color:var(--muted);font-size:.8rem;margin-top:18px}
   table.users td{display:grid;grid-template-columns:5.6em minmax(0,1fr);gap:6px;border:0;padding:1px 2px;text-align:start}
   table.users td.n{text-align:start}
   table.users td:first-child{font-weight:600}
-  table.users td::before{content:attr(data-label);color:var(--muted);font-size:.82rem}
+  table.users td::before{content:attr(data-label);color:var(--muted);font-size:.82rem;font-weight:400}
   table.users colgroup{display:none}
   table.cmp th,table.cmp td{padding:5px 4px}
   table.cmp col.change{width:6.5em}table.cmp col.n{width:3.2em}
