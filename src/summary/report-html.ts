@@ -451,7 +451,8 @@ footer{color:var(--muted);font-size:.8rem;margin-top:18px}
   table.users td::before{content:attr(data-label);color:var(--muted);font-size:.82rem;font-weight:400}
   table.users colgroup{display:none}
   table.cmp th,table.cmp td{padding:5px 4px}
-  table.cmp col.change{width:6.5em}table.cmp col.n{width:3.2em}
+  table.cmp col.change{width:5.9em}table.cmp col.n{width:3em}
+  table.cmp .badge{padding:0 6px}
 }
 @media print{
   @page{size:A4;margin:12mm}

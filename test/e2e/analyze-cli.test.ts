@@ -145,7 +145,7 @@ describe('analyze', () => {
     const r = await run('analyze', ['--job', 'nightly'], { input: INPUT });
     expect(r.records.at(-1)!.job).toBe('nightly');
     const h = await run('analyze', ['--help']);
-    for (const flag of ['--by', '--partial', '--merge', '--fail-on-errors', '--format', '--job', '--max-users', '--max-summaries', '--where']) {
+    for (const flag of ['--by', '--partial', '--merge', '--fail-on-errors', '--format', '--output', '--compare', '--job', '--max-users', '--max-summaries', '--where']) {
       expect(h.stdout).toContain(flag);
     }
   });

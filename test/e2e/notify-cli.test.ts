@@ -18,7 +18,7 @@ describe('notify: flags and usage errors', () => {
   it('--help lists every flag of the contract', async () => {
     const r = await run('notify', ['--help']);
     expect(r.exitCode, r.stderr).toBe(0);
-    for (const flag of ['--to', '--from', '--subject', '--via', '--location', '--instructions', '--attach', '--attach-exports', '--always', '--dry-run', '--strict', '--timeout', '--state', '--repeat-interval', '--max-summaries', '--sendmail-path', '--tls-ca', '--insecure-tls']) {
+    for (const flag of ['--to', '--from', '--subject', '--via', '--location', '--instructions', '--attach', '--attach-exports', '--attach-report', '--always', '--dry-run', '--strict', '--timeout', '--state', '--repeat-interval', '--max-summaries', '--sendmail-path', '--tls-ca', '--insecure-tls']) {
       expect(r.stdout).toContain(flag);
     }
   });
