@@ -53,6 +53,8 @@ export class Timeline {
   // The last minute seen (its ISO prefix) and its bucket: events arrive mostly in time order.
   private lastPrefix = '';
   private lastStart = 0;
+  /** Errors in lastStart's bucket not yet added to the map (the hot path touches no map). */
+  private pending = 0;
 
   constructor(private readonly maxBuckets = TIMELINE_MAX_BUCKETS) {}
 
@@ -69,9 +71,10 @@ export class Timeline {
     // ":SS.sssZ" is the last 8 characters of a canonical time: the rest names its minute.
     const prefixLength = time.length - 8;
     if (this.lastPrefix.length === prefixLength && time.startsWith(this.lastPrefix)) {
-      this.counts.set(this.lastStart, this.counts.get(this.lastStart)! + 1);
+      this.pending++;
       return;
     }
+    this.flush();
     const ms = Date.parse(time);
     if (Number.isNaN(ms)) {
       this.untimed++;
@@ -80,6 +83,12 @@ export class Timeline {
     this.addCount(ms, 1);
     this.lastPrefix = time.slice(0, prefixLength);
     this.lastStart = bucketStart(ms, this.bucket);
+  }
+
+  private flush(): void {
+    if (this.pending === 0) return;
+    this.counts.set(this.lastStart, (this.counts.get(this.lastStart) ?? 0) + this.pending);
+    this.pending = 0;
   }
 
   /** n errors in the bucket (of this timeline's unit or a finer one) that holds `ms`. */
@@ -92,6 +101,7 @@ export class Timeline {
 
   /** Coarsens to `to` (an index in TIMELINE_UNITS), and further while the buckets exceed the cap. */
   private rollUp(to: number): void {
+    this.flush();
     to = Math.min(to, TIMELINE_UNITS.length - 1);
     while (to > this.unit) {
       this.unit = to;
@@ -108,6 +118,7 @@ export class Timeline {
 
   /** Adds another histogram (a partial's): rolls both to the coarser unit first, so the sum is exact. */
   merge(other: ErrorsOverTime): void {
+    this.flush();
     const u = unitIndex(other.bucket);
     if (u > this.unit) this.rollUp(u);
     for (const [iso, n] of Object.entries(other.counts)) {
@@ -119,6 +130,7 @@ export class Timeline {
   }
 
   toJSON(): ErrorsOverTime {
+    this.flush();
     const counts: Record<string, number> = {};
     for (const start of [...this.counts.keys()].sort((a, b) => a - b)) counts[new Date(start).toISOString()] = this.counts.get(start)!;
     return { bucket: this.bucket, counts, untimed: this.untimed };
