@@ -46,7 +46,7 @@ describe.skipIf(noBrowser)('the HTML report in headless Chromium', () => {
     const res = await execa('bash', [join(ROOT, 'examples', 'pipeline.sh')], { env: { OUT: out }, reject: false, stdin: 'ignore' });
     expect(res.exitCode, res.stderr).toBe(0);
     const file = join(out, 'report.html');
-    const summary = readFileSync(join(out, 'summary.json'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.kind === 'summary');
+    const summary = readFileSync(join(out, 'summary.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((r) => r.kind === 'summary');
 
     const [desktop, phone] = await checkLayout(file, 'example');
     for (const text of [desktop!, phone!]) {
