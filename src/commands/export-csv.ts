@@ -12,11 +12,13 @@ import { durationOption } from '../core/duration.js';
 import { describeError, invalidOption, UsageError } from '../core/errors.js';
 import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
 import { backupFile } from '../core/backup.js';
-import { openLedger, type Ledger, type LedgerResult } from '../core/csv-ledger.js';
 import { REDACTED } from '../core/redact.js';
 import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPrivacyPolicy, type FieldDecision, type PrivacyPolicy } from '../core/privacy.js';
 import { appendAuditRecord, auditArgv, checkAuditLog, exportedBy } from '../core/audit-log.js';
 import { createHash, type Hash } from 'node:crypto';
+import { openLedger, readCsvHeader, type Ledger, type LedgerResult, type LedgerRow } from '../core/csv-ledger.js';
+import { forEachLeaf } from '../core/flatten.js';
+import { parseDuration } from '../core/duration.js';
 
 /** Where encoded bytes go; the chunk may be reused once the promise resolves. */
 export interface ByteSink {
@@ -347,6 +349,24 @@ export function exportOptionsFrom(ctx: ToolContext): ExportOptions {
   };
 }
 
+/** Leaf paths of the record that no column reads (a column also reads what is nested under it). */
+function unknownKeys(rec: JsonObject, known: Set<string>): string[] {
+  const out: string[] = [];
+  forEachLeaf(rec, (path) => {
+    if (known.has(path)) return;
+    for (let i = path.lastIndexOf('.'); i > 0; i = path.lastIndexOf('.', i - 1)) if (known.has(path.slice(0, i))) return;
+    out.push(path);
+  });
+  return out;
+}
+
+/** --commit-interval: a duration, 0 to commit each record at once. */
+function commitIntervalOption(raw: string | undefined): number {
+  const ms = parseDuration(raw ?? '1s');
+  if (ms === undefined) throw invalidOption('commit-interval', 'must be a duration such as 1s, 250ms or 0', raw);
+  return ms;
+}
+
 function filtersUsed(ctx: ToolContext): JsonObject {
   const f: JsonObject = {};
   for (const name of ['type', 'since', 'until'] as const) if (typeof ctx.args[name] === 'string') f[name] = ctx.args[name] as string;
@@ -361,7 +381,7 @@ interface FileTarget {
   file: AtomicFile | null;
   startedAt: string;
   /** --append/--dedupe/--upsert: rows of this batch, handed to the ledger at flush. */
-  queue: string[][];
+  queue: LedgerRow[];
   ledger: Ledger | null;
 }
 
@@ -388,8 +408,10 @@ export default defineCommand({
     'pass-through': { type: 'boolean', description: 'Also forward the input records to stdout (needs -o)' },
     append: { type: 'boolean', description: 'Append to the -o file durably: header checked, a torn last row repaired, a lock between concurrent writers' },
     dedupe: { type: 'string', valueHint: 'KEY', description: 'With -o: append only rows whose KEY column is not in the file yet (implies --append)' },
-    upsert: { type: 'string', valueHint: 'KEY', description: 'With -o: replace the row with the same KEY in place, append new keys (a status ledger)' },
-    fsync: { type: 'enum', options: ['batch', 'always'], default: 'batch', valueHint: 'batch|always', description: 'With --append/--dedupe/--upsert: fsync per batch of rows, or per row' },
+    upsert: { type: 'string', valueHint: 'KEY', description: 'With -o: update the fields the record has in the row with the same KEY (null clears a cell), append new keys (a status ledger)' },
+    fsync: { type: 'enum', options: ['batch', 'always'], default: 'batch', valueHint: 'batch|always', description: 'With --append/--dedupe/--upsert: commit (write + fsync) rows together within --commit-interval, or each record at once on its own' },
+    'commit-interval': { type: 'string', valueHint: 'DURATION', default: '1s', description: 'With --append/--dedupe/--upsert: every record is on disk at most this long after it arrived (250ms, 1s; 0 = at once)' },
+    'replace-rows': { type: 'boolean', description: 'With --upsert: a record replaces the whole row (absent fields become empty) instead of updating only its fields' },
     'lock-timeout': { type: 'string', valueHint: 'DURATION', default: '60s', description: 'With --append/--dedupe/--upsert/--audit-log: how long to wait for another writer\'s lock on the file (30s, 5m, 1h)' },
     'privacy-policy': { type: 'string', valueHint: 'FILE', description: 'JSON policy giving fields a level (public < internal < confidential < restricted); fields above --privacy-level are dropped or redacted, as it says' },
     'privacy-level': { type: 'string', valueHint: 'LEVEL', description: 'Export at LEVEL (needs --privacy-policy; default: its lowest level)' },
@@ -420,6 +442,9 @@ export default defineCommand({
     const ledgerMode: 'append' | 'upsert' | null = upsertKey !== undefined ? 'upsert' : ctx.args.append === true || dedupeKey !== undefined ? 'append' : null;
     if (ledgerMode && toStdout) throw new UsageError(`--${upsertKey !== undefined ? 'upsert' : dedupeKey !== undefined ? 'dedupe' : 'append'} needs -o FILE`);
     if (upsertKey !== undefined && (ctx.args.append === true || dedupeKey !== undefined)) throw new UsageError('--upsert cannot be combined with --append or --dedupe');
+    const replaceRows = ctx.args['replace-rows'] === true;
+    if (replaceRows && upsertKey === undefined) throw new UsageError('--replace-rows needs --upsert KEY');
+    const commitMs = commitIntervalOption(ctx.args['commit-interval'] as string | undefined);
     const fmt = opts.format!;
     const template = toStdout ? null : compileTemplate(outputArg!, splitBy);
     const filter = ctx.filter;
@@ -496,6 +521,26 @@ export default defineCommand({
       return t;
     };
 
+    // Columns of --append/--upsert: --columns; else the existing file's header (a single -o
+    // file); else seed 000's for events; else the first record's keys. Implicit columns make a
+    // record with another key a bad line (the file's columns are fixed).
+    let knownColumns: Set<string> | null = null;
+    const ledgerColumns = async (first: JsonObject): Promise<{ builder: RowBuilder; known: Set<string> | null }> => {
+      if (opts.columns) return { builder: createRowBuilder(first, opts), known: null };
+      const header = template ? null : await readCsvHeader(outputArg!, fmt.delimiter, fmt.quote);
+      if (header && opts.header !== false) {
+        const back = new Map<string, string>();
+        for (const [from, to] of opts.rename ?? []) back.set(to, from);
+        const cols = header.map((h) => back.get(h) ?? h);
+        return { builder: new RowBuilder(opts.policy ?? SAFE_DEFAULT_POLICY, cols), known: new Set(cols) };
+      }
+      if (isEvent(first)) return { builder: createRowBuilder(first, opts), known: null };
+      const cols: string[] = [];
+      forEachLeaf(first, (path) => cols.push(path));
+      const b = new RowBuilder(opts.policy ?? SAFE_DEFAULT_POLICY, cols, opts.exclude);
+      return { builder: b, known: new Set(b.columns) };
+    };
+
     const flushLedger = async (t: FileTarget): Promise<void> => {
       t.ledger ??= await openLedger({
         path: t.path,
@@ -509,6 +554,8 @@ export default defineCommand({
         key: upsertKey ?? dedupeKey,
         backup: keepBackups,
         fsync: ctx.args.fsync as 'batch' | 'always',
+        commitMs,
+        replaceRows,
         lockTimeoutMs,
         encodeRow: makeRowEncoder(fmt),
         log: (m) => ctx.log.warn(m),
@@ -528,8 +575,23 @@ export default defineCommand({
           }
           if (filter !== null && !filter(rec)) continue;
           if (!builder) {
-            builder = createRowBuilder(rec, opts);
-            if (ledgerMode && !builder.fixed) throw new UsageError(`--${ledgerMode} needs --columns for records that are not events (the file's columns are fixed)`);
+            if (ledgerMode) {
+              const chosen = await ledgerColumns(rec);
+              builder = chosen.builder;
+              knownColumns = chosen.known;
+            } else builder = createRowBuilder(rec, opts);
+          }
+          if (knownColumns && !isEvent(rec)) {
+            const unknown = unknownKeys(rec, knownColumns);
+            if (unknown.length) {
+              ctx.policy.add({
+                file: batch[i]!.file,
+                line: batch[i]!.line,
+                error: `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a column' : 'are not columns'} of ${outputArg} (columns: ${builder.columns.join(', ')})`,
+                raw: JSON.stringify(rec),
+              });
+              continue;
+            }
           }
           let cells: string[];
           try {
@@ -540,7 +602,10 @@ export default defineCommand({
             continue;
           }
           const t = targetFor(rec, builder);
-          if (ledgerMode) t.queue.push(cells.slice());
+          if (ledgerMode === 'upsert' && !replaceRows) {
+            const present = builder.present(rec);
+            t.queue.push(cells.map((c, k) => (present[k] ? c : undefined)));
+          } else if (ledgerMode) t.queue.push(cells.slice());
           else t.output.add(cells);
           touched.add(t);
         }

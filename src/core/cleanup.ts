@@ -9,9 +9,23 @@ const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const EXIT_BY_SIGNAL: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 const paths = new Set<string>();
 const hooks = new Set<() => void>();
+const commits = new Set<() => Promise<void>>();
 let installed = false;
+let committing = false;
 
+// Why: a ledger's rows are results, not a draft: on a signal they are committed first, then the
+// temp files are removed and the process exits. A second signal during that commit exits at once.
 function onSignal(signal: NodeJS.Signals): void {
+  if (commits.size && !committing) {
+    committing = true;
+    const tasks = [...commits].map((commit) => commit().catch(() => undefined));
+    void Promise.all(tasks).then(() => finish(signal));
+    return;
+  }
+  finish(signal);
+}
+
+function finish(signal: NodeJS.Signals): void {
   for (const p of paths) {
     try {
       rmSync(p, { force: true });
@@ -44,6 +58,13 @@ function install(): void {
 export function removeOnSignal(path: string): void {
   install();
   paths.add(path);
+}
+
+/** Runs `commit` when SIGINT, SIGTERM or SIGHUP arrives, before the cleanup and exit; returns the undo. */
+export function commitOnSignal(commit: () => Promise<void>): () => void {
+  install();
+  commits.add(commit);
+  return () => void commits.delete(commit);
 }
 
 export function forget(path: string): void {

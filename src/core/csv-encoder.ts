@@ -214,6 +214,11 @@ export class RowBuilder {
     return this.policy.escapeFormulas ? neutraliseFormula(s) : s;
   }
 
+  /** Fixed columns: whether the record has a value for each (null counts: it clears a cell). */
+  present(rec: JsonObject): boolean[] {
+    return this.accessors.map((get) => get(rec) !== undefined);
+  }
+
   /** The record's cells (a reused array, one entry per column known so far). */
   build(rec: JsonObject): string[] {
     const cells = this.cells;

@@ -9,6 +9,7 @@ import { CsvScanner, type ScannedRecord } from './csv-scan.js';
 import { openAtomic, removeStaleTemps, writeFailure, type AtomicFile } from './atomic-file.js';
 import { backupFile, backupStamp } from './backup.js';
 import { acquireLock, type FileLock, type LockInfo } from './file-lock.js';
+import { commitOnSignal } from './cleanup.js';
 
 // Why: the contract with export-csv; encodeRow is its encoder (a terminator is added if it has none).
 export interface LedgerOptions {
@@ -30,8 +31,15 @@ export interface LedgerOptions {
   encodeRow: (cells: string[]) => string;
   /** Warnings (a torn row repaired, waiting for a lock); default: stderr. */
   log?: (message: string) => void;
-  /** upsert: flush() rewrites at most this often (ms) unless many updates are pending; default 1000. */
+  /**
+   * Every row is committed at most this many ms after add() took it, by a timer, whatever the
+   * caller does next; 0 commits at once. Default 1000; `fsync: 'always'` implies 0.
+   */
+  commitMs?: number;
+  /** Old name of commitMs (kept for callers of the first library version). */
   upsertCommitMs?: number;
+  /** upsert: a row replaces the whole old row (absent cells become empty) instead of updating the given cells. */
+  replaceRows?: boolean;
 }
 
 // Why: what close() reports, for export-csv's `export` record (bytes and sha256 describe the final file).
@@ -45,15 +53,27 @@ export interface LedgerResult {
   sha256: string;
 }
 
-// Why: add() is synchronous and cheap; flush() commits once per input batch; close() commits the rest.
+/**
+ * A row for the ledger: one cell per column; `undefined` means "not in the record": upsert keeps
+ * the old cell (an empty string clears it), append writes it empty.
+ */
+export type LedgerRow = Array<string | undefined>;
+
+// Why: add() is synchronous and cheap and arms the commit timer; flush() commits what is due
+// (and reports a failed timed commit); commit() commits everything now; close() commits the rest.
+// Every method may be called by many async callers at once: commits run one at a time in this
+// process (an in-process queue in front of the file lock).
 export interface Ledger {
-  add(cells: string[]): void;
+  add(cells: LedgerRow): void;
   flush(): Promise<void>;
+  commit(): Promise<void>;
   close(): Promise<LedgerResult>;
 }
 
 // Why: rows per write+fsync in append mode, so a huge input batch is still committed in small steps.
 const APPEND_BATCH_ROWS = 1000;
+// Why: docs/durability.md promises at most this long between a row's arrival and its commit.
+export const DEFAULT_COMMIT_MS = 1000;
 // Why: a torn tail bigger than this is not a torn row but a malformed file; refuse rather than cut.
 const MAX_TORN_BYTES = 16 * 1024 * 1024;
 const NL = 0x0a;
@@ -231,6 +251,33 @@ function validate(opts: LedgerOptions): number {
   return idx;
 }
 
+/**
+ * The header of an existing CSV file (its first record), or null when the file is missing, empty
+ * or its first line is incomplete; export-csv takes it as the columns of --append/--upsert.
+ */
+export async function readCsvHeader(path: string, delimiter: string, quote: string): Promise<string[] | null> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw writeFailure(path, 'open it', err);
+  }
+  try {
+    const head = await readRange(fh, 0, Math.min((await fh.stat()).size, 1 << 20));
+    if (!head.includes(NL)) return null;
+    const parser = parse(head, { delimiter, quote, escape: quote, bom: true, to_line: 1, relax_column_count: true });
+    try {
+      for await (const rec of parser as AsyncIterable<string[]>) return rec;
+    } catch {
+      return null;
+    }
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
 // Why: fail fast, before any input is read, when the existing file's header cannot match.
 async function checkHeaderEarly(opts: LedgerOptions, scanOpts: ScanOptions): Promise<void> {
   if (!opts.header) return;
@@ -279,6 +326,12 @@ abstract class LedgerBase {
   appended = 0;
   updated = 0;
   skipped = 0;
+  /** ms from a row's arrival to its commit (0: at once). */
+  protected readonly commitMs: number;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | null = null;
+  private failure: unknown = null;
+  private readonly unhook: () => void;
 
   constructor(
     protected readonly opts: LedgerOptions,
@@ -287,6 +340,79 @@ abstract class LedgerBase {
   ) {
     this.log = opts.log ?? defaultLog;
     this.eol = opts.crlf ? '\r\n' : '\n';
+    this.commitMs = opts.fsync === 'always' ? 0 : Math.max(0, opts.commitMs ?? opts.upsertCommitMs ?? DEFAULT_COMMIT_MS);
+    // SIGINT/SIGTERM/SIGHUP: what was taken is committed before the process exits.
+    this.unhook = commitOnSignal(async () => {
+      if (this.closed || !this.pendingCount()) return;
+      this.clearTimer();
+      await this.enqueue(() => this.commitPending(false));
+    });
+  }
+
+  /** Rows taken but not yet committed. */
+  protected abstract pendingCount(): number;
+  /** Pending rows above which flush() commits at once instead of waiting for the timer. */
+  protected abstract batchLimit(): number;
+  /** Commits what is pending (final: also computes the result, even with nothing pending). */
+  protected abstract commitPending(final: boolean): Promise<LedgerResult | null>;
+
+  // Why: one commit at a time per ledger, however many async callers share it; two commits of
+  // one process must never wait for each other's file lock.
+  protected enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(task);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  // Why: the time bound is kept by a timer, not by the next input, which may never come.
+  protected armTimer(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.enqueue(() => this.commitPending(false)).catch((err) => {
+        this.failure ??= err;
+      });
+    }, this.commitMs);
+  }
+
+  private rethrow(): void {
+    if (this.failure === null) return;
+    const err = this.failure;
+    this.failure = null;
+    throw err;
+  }
+
+  protected checkOpen(): void {
+    if (this.closed) throw new DataError('add after close', this.opts.path);
+  }
+
+  async commit(): Promise<void> {
+    this.rethrow();
+    this.clearTimer();
+    await this.enqueue(() => this.commitPending(false));
+  }
+
+  async flush(): Promise<void> {
+    this.rethrow();
+    if (this.commitMs === 0 || this.pendingCount() >= this.batchLimit()) return this.commit();
+    // Back-pressure: a caller faster than the commits waits for the one under way.
+    await this.chain;
+    this.rethrow();
+  }
+
+  async close(): Promise<LedgerResult> {
+    if (this.closed) throw new DataError('ledger already closed', this.opts.path);
+    this.closed = true;
+    this.clearTimer();
+    this.unhook();
+    // A failed timed commit left its rows pending: the final commit tries them again.
+    this.failure = null;
+    return (await this.enqueue(() => this.commitPending(true)))!;
   }
 
   /** The line ending of the existing file, which appended and replaced rows follow. */
@@ -356,20 +482,18 @@ class AppendLedger extends LedgerBase implements Ledger {
   private keys = new Set<string>();
   private state: AppendState | null = null;
 
-  add(cells: string[]): void {
-    if (this.closed) throw new DataError('add after close', this.opts.path);
-    this.pending.push(cells);
+  add(cells: LedgerRow): void {
+    this.checkOpen();
+    this.pending.push(cells.map((c) => c ?? ''));
+    this.armTimer();
   }
 
-  async flush(): Promise<void> {
-    await this.commit(false);
+  protected pendingCount(): number {
+    return this.pending.length;
   }
 
-  async close(): Promise<LedgerResult> {
-    if (this.closed) throw new DataError('ledger already closed', this.opts.path);
-    const result = await this.commit(true);
-    this.closed = true;
-    return result!;
+  protected batchLimit(): number {
+    return APPEND_BATCH_ROWS;
   }
 
   private async createIfMissing(): Promise<boolean> {
@@ -443,11 +567,18 @@ class AppendLedger extends LedgerBase implements Ledger {
     }
   }
 
-  private async commit(final: boolean): Promise<LedgerResult | null> {
+  protected async commitPending(final: boolean): Promise<LedgerResult | null> {
     if (!final && this.pending.length === 0) return null;
     const rows = this.pending;
     this.pending = [];
-    const lock = await this.lock();
+    let done = 0;
+    let lock: FileLock;
+    try {
+      lock = await this.lock();
+    } catch (err) {
+      this.pending = rows.concat(this.pending);
+      throw err;
+    }
     let fh: FileHandle | undefined;
     try {
       await this.createIfMissing();
@@ -472,8 +603,11 @@ class AppendLedger extends LedgerBase implements Ledger {
         this.appended += chunkRows;
         chunk = [];
         chunkRows = 0;
+        done = next;
       };
+      let next = 0;
       for (const cells of rows) {
+        next++;
         if (this.keyIdx >= 0) {
           const key = cells[this.keyIdx] ?? '';
           if (this.keys.has(key)) {
@@ -497,6 +631,12 @@ class AppendLedger extends LedgerBase implements Ledger {
         bytes: size,
         sha256: await sha256OfFile(fh, size),
       };
+    } catch (err) {
+      // Rows not yet on disk stay pending, so a later commit (or close) tries them again.
+      this.pending = rows.slice(done).concat(this.pending);
+      // Their keys were taken for dedupe: a full rescan next time rebuilds the set from the file.
+      this.state = null;
+      throw err;
     } finally {
       await fh?.close().catch(() => undefined);
       await lock.release();
@@ -506,39 +646,56 @@ class AppendLedger extends LedgerBase implements Ledger {
 
 // Why: upsert mode collects updates in a Map and rewrites the file once per commit (streamed,
 // atomic, under the lock), so a run over N records costs O(file × commits), not O(N × file).
+// An update changes only the cells it names (undefined cells keep the file's value), unless
+// replaceRows; rows of the file that share a key are all updated, and none is removed.
 class UpsertLedger extends LedgerBase implements Ledger {
-  private pending = new Map<string, string[]>();
+  private pending = new Map<string, LedgerRow>();
   private newKeys = new Set<string>();
-  private lastCommit = Date.now();
   private knownRows = 0;
+  private readonly reportedDuplicates = new Set<string>();
 
-  add(cells: string[]): void {
-    if (this.closed) throw new DataError('add after close', this.opts.path);
-    this.pending.set(cells[this.keyIdx] ?? '', cells);
+  add(cells: LedgerRow): void {
+    this.checkOpen();
+    const key = cells[this.keyIdx] ?? '';
+    const before = this.pending.get(key);
+    if (this.opts.replaceRows) this.pending.set(key, cells.map((c) => c ?? ''));
+    else if (!before) this.pending.set(key, cells.slice());
+    else for (let i = 0; i < cells.length; i++) if (cells[i] !== undefined) before[i] = cells[i];
+    this.armTimer();
   }
 
-  async flush(): Promise<void> {
-    if (!this.pending.size) return;
-    const every = this.opts.upsertCommitMs ?? 1000;
-    const due = Date.now() - this.lastCommit >= every || this.pending.size >= Math.max(1000, this.knownRows / 10);
-    if (due) await this.commit();
+  protected pendingCount(): number {
+    return this.pending.size;
   }
 
-  async close(): Promise<LedgerResult> {
-    if (this.closed) throw new DataError('ledger already closed', this.opts.path);
-    const result = await this.commit();
-    this.closed = true;
-    return result;
+  protected batchLimit(): number {
+    return Math.max(1000, this.knownRows / 10);
   }
 
-  private async commit(): Promise<LedgerResult> {
+  private restore(pending: Map<string, LedgerRow>): void {
+    // Updates taken since are newer: they win cell by cell over the ones being restored.
+    for (const [k, v] of this.pending) {
+      const old = pending.get(k);
+      if (!old) pending.set(k, v);
+      else for (let i = 0; i < v.length; i++) if (v[i] !== undefined) old[i] = v[i];
+    }
+    this.pending = pending;
+  }
+
+  private result(rows: number, bytes: number, sha256: string): LedgerResult {
+    return { path: this.opts.path, rows, appended: this.appended, updated: this.updated, skipped: this.skipped, bytes, sha256 };
+  }
+
+  protected async commitPending(final: boolean): Promise<LedgerResult | null> {
+    if (!final && this.pending.size === 0) return null;
     const { path } = this.opts;
     const pending = this.pending;
     this.pending = new Map();
-    const lock = await this.lock();
+    let lock: FileLock | undefined;
     let src: FileHandle | undefined;
     let out: AtomicFile | undefined;
     try {
+      lock = await this.lock();
       try {
         src = await open(path, 'r');
       } catch (err) {
@@ -549,16 +706,17 @@ class UpsertLedger extends LedgerBase implements Ledger {
         const scan = await scanFile(path, src, 0, size, this.scanOpts, () => undefined);
         if (!scan.torn && (scan.sawHeader || !this.opts.header) && size > 0) {
           this.knownRows = scan.records;
-          return { path, rows: scan.records, appended: this.appended, updated: this.updated, skipped: this.skipped, bytes: size, sha256: await sha256OfFile(src, size) };
+          return this.result(scan.records, size, await sha256OfFile(src, size));
         }
       }
       out = await openAtomic(path);
       const file = out;
+      const ncols = this.opts.columns.length;
       let rows = 0;
-      const replaced = new Set<string>();
-      const unchanged = new Set<string>();
+      /** Keys of pending updates found in the file, and how many rows hold each. */
+      const found = new Map<string, number>();
+      const changedKeys = new Set<string>();
       let changed = !src || size === 0;
-      let dropped = 0;
       let copyFrom = 0;
       const copy = async (start: number, end: number): Promise<void> => {
         for (let pos = start; pos < end; ) {
@@ -570,33 +728,23 @@ class UpsertLedger extends LedgerBase implements Ledger {
       };
       if (src && size > 0) {
         const idx = this.keyIdx;
-        const replace = async (key: string, next: string[], start: number, end: number): Promise<void> => {
-          await copy(copyFrom, start);
-          copyFrom = end;
-          if (replaced.has(key)) {
-            dropped++;
-            return;
-          }
-          replaced.add(key);
-          changed = true;
-          rows++;
-          await file.write(this.encode(next));
-        };
         const scan = await scanFile(path, src, 0, size, this.scanOpts, (cells, start, end, crlf) => {
           this.fileCrlf = crlf;
+          rows++;
           const key = cells[idx];
           const next = key === undefined ? undefined : pending.get(key);
-          if (!next) {
-            rows++;
-            return;
-          }
-          if (!replaced.has(key!) && sameCells(cells, next)) {
-            replaced.add(key!);
-            unchanged.add(key!);
-            rows++;
-            return;
-          }
-          return replace(key!, next, start, end);
+          if (!next) return;
+          found.set(key!, (found.get(key!) ?? 0) + 1);
+          const merged: string[] = new Array(ncols);
+          for (let i = 0; i < ncols; i++) merged[i] = next[i] ?? cells[i] ?? '';
+          if (sameCells(cells, merged)) return;
+          changedKeys.add(key!);
+          changed = true;
+          return (async () => {
+            await copy(copyFrom, start);
+            copyFrom = end;
+            await file.write(this.encode(merged));
+          })();
         });
         this.fileCrlf = scan.crlf;
         await copy(copyFrom, scan.goodEnd);
@@ -608,41 +756,55 @@ class UpsertLedger extends LedgerBase implements Ledger {
       } else {
         await file.write(this.prelude());
       }
+      let updated = 0;
+      let skipped = 0;
+      const appendedKeys: string[] = [];
+      const duplicates: string[] = [];
       for (const [key, cells] of pending) {
-        if (replaced.has(key)) {
-          if (unchanged.has(key)) this.skipped++;
-          else if (!this.newKeys.has(key)) this.updated++;
+        const count = found.get(key);
+        if (count !== undefined) {
+          if (count > 1 && !this.reportedDuplicates.has(key)) duplicates.push(key);
+          if (!changedKeys.has(key)) skipped++;
+          else if (!this.newKeys.has(key)) updated++;
           continue;
         }
         changed = true;
-        await file.write(this.encode(cells));
+        const row: string[] = new Array(ncols);
+        for (let i = 0; i < ncols; i++) row[i] = cells[i] ?? '';
+        await file.write(this.encode(row));
         rows++;
-        if (!this.newKeys.has(key)) {
-          this.newKeys.add(key);
-          this.appended++;
-        }
+        if (!this.newKeys.has(key)) appendedKeys.push(key);
       }
-      if (dropped) this.log(`${path}: removed ${dropped} duplicate row${dropped === 1 ? '' : 's'} of updated keys (each key is kept once)`);
-      this.lastCommit = Date.now();
+      if (duplicates.length) {
+        for (const k of duplicates) this.reportedDuplicates.add(k);
+        const shown = duplicates.slice(0, 5).map((k) => JSON.stringify(k)).join(', ');
+        const more = duplicates.length > 5 ? ` and ${duplicates.length - 5} more` : '';
+        this.log(`${path}: key ${shown}${more} ${duplicates.length === 1 ? 'is' : 'are'} on more than one row; every such row was updated and all were kept`);
+      }
       if (!changed && src) {
         await file.abort();
         out = undefined;
         this.knownRows = rows;
-        return { path, rows, appended: this.appended, updated: this.updated, skipped: this.skipped, bytes: size, sha256: await sha256OfFile(src, size) };
+        this.skipped += skipped;
+        this.updated += updated;
+        return final ? this.result(rows, size, await sha256OfFile(src, size)) : null;
       }
       if (src && size > 0) await this.backupOnce();
       const res = await file.commit();
       out = undefined;
       this.knownRows = rows;
-      this.lastCommit = Date.now();
-      return { path, rows, appended: this.appended, updated: this.updated, skipped: this.skipped, ...res };
+      this.skipped += skipped;
+      this.updated += updated;
+      for (const k of appendedKeys) this.newKeys.add(k);
+      this.appended += appendedKeys.length;
+      return this.result(rows, res.bytes, res.sha256);
     } catch (err) {
-      for (const [k, v] of pending) if (!this.pending.has(k)) this.pending.set(k, v);
+      this.restore(pending);
       throw err;
     } finally {
       await out?.abort();
       await src?.close().catch(() => undefined);
-      await lock.release();
+      await lock?.release();
     }
   }
 }

@@ -335,7 +335,7 @@ describe('csv ledger: more shapes', () => {
     const path = join(tempDir(), 'results.csv');
     const ledger = await openLedger(options(path, { key: 'id' }));
     ledger.add(['1', 'a', 'X']);
-    await ledger.flush();
+    await ledger.commit();
     writeFileSync(path, 'id;name;STATUS\n1;a;X\n2;edited by hand;X\n');
     ledger.add(['2', 'dup', 'Y']);
     ledger.add(['3', 'c', 'Y']);

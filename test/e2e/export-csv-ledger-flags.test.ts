@@ -51,12 +51,15 @@ describe('export-csv --append / --dedupe / --upsert (wired to the ledger)', () =
     expect(pending.records.map((x) => x.id)).toEqual(['0', '1', '3', '9']);
   });
 
-  it('usage errors: --append without -o, --upsert with --dedupe, non-events without --columns', async () => {
+  it('usage errors: --append without -o, --upsert with --dedupe, --replace-rows without --upsert, a bad --commit-interval', async () => {
     const dir = tempDir();
     expect((await run('export-csv', ['--append'], { input: '' })).exitCode).toBe(2);
     expect((await run('export-csv', ['--upsert', 'id', '--dedupe', 'id', '-o', join(dir, 'x.csv')], { input: '' })).exitCode).toBe(2);
-    const r = await run('export-csv', ['--append', '-o', join(dir, 'y.csv')], { input: ndjson([{ id: 1 }]) });
-    expect(r.exitCode).toBe(2);
-    expect(r.stderr).toMatch(/--append needs --columns/);
+    const rr = await run('export-csv', ['--append', '--replace-rows', '-o', join(dir, 'x.csv')], { input: '' });
+    expect(rr.exitCode).toBe(2);
+    expect(rr.stderr).toMatch(/--replace-rows needs --upsert/);
+    const ci = await run('export-csv', ['--append', '--commit-interval', 'soon', '-o', join(dir, 'x.csv')], { input: '' });
+    expect(ci.exitCode).toBe(2);
+    expect(ci.stderr).toMatch(/^export-csv: invalid --commit-interval/);
   });
 });
