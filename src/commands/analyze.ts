@@ -1,5 +1,6 @@
 // analyze: events in, the run's summary out (one per group with --by), or partial states
 // (--partial) that --merge combines into exactly the summary of one pass over all the input.
+import { stringifyExact } from '../core/exact-number.js';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { DataError, EXIT_ERRORS_PRESENT, invalidOption } from '../core/errors.js';
@@ -326,7 +327,7 @@ export default defineCommand({
       maxErrorsPerUser: ctx.int('max-errors-per-user'),
       filter: ctx.filter,
       badLines: () => ctx.policy.count,
-      onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: JSON.stringify(item.value) }),
+      onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: stringifyExact(item.value) }),
       onWarning: (text) => ctx.log.warn(text),
       drain: () => ctx.out.flush(),
     });

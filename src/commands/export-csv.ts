@@ -17,7 +17,10 @@ import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPriva
 import { appendAuditRecord, auditArgv, checkAuditLog, exportedBy } from '../core/audit-log.js';
 import { createHash, type Hash } from 'node:crypto';
 import { openLedger, readCsvHeader, type Ledger, type LedgerResult, type LedgerRow } from '../core/csv-ledger.js';
-import { forEachLeaf } from '../core/flatten.js';
+import { cellText, forEachLeaf } from '../core/flatten.js';
+import { stringifyExact } from '../core/exact-number.js';
+import { gzipAtomic, isGzipPath } from '../core/gzip.js';
+import { REDACTED, couldBeSecret, keyRule, redactValue } from '../core/redact.js';
 import { parseDuration } from '../core/duration.js';
 
 /** Where encoded bytes go; the chunk may be reused once the promise resolves. */
@@ -249,18 +252,31 @@ function sourceName(rec: JsonObject): unknown {
 
 const PLACEHOLDER = /\{([A-Za-z_][\w.]*)\}/g;
 
+/** A value for a file name, redacted like a cell of that field (a secret never becomes a file name). */
+function fileNameValue(field: string, v: unknown, policy: CellPolicy): string {
+  if (v === undefined || v === null) return 'unknown';
+  const text = cellText(v);
+  if (!policy.redact) return text;
+  const rule = keyRule(field, { keys: policy.redactKeys, keep: policy.keepKeys });
+  if (rule === 'keep') return text;
+  if (rule === 'always' || (rule === 'name' && couldBeSecret(v))) return REDACTED;
+  return couldBeSecret(v) ? redactValue(text) : text;
+}
+
 /** Compiles an -o template; null when it has no placeholders. */
-export function compileTemplate(template: string, splitBy?: string): ((rec: JsonObject) => string) | null {
+export function compileTemplate(template: string, splitBy?: string, policy: CellPolicy = SAFE_DEFAULT_POLICY): ((rec: JsonObject) => string) | null {
   const names = [...template.matchAll(PLACEHOLDER)].map((m) => m[1]!);
   if (!names.length) {
     if (splitBy) throw invalidOption('split-by', `needs -o with a {value} or {${splitBy}} placeholder`, template);
     return null;
   }
   const getters = new Map<string, (rec: JsonObject) => unknown>();
+  const fields = new Map<string, string>();
   for (const name of names) {
     if (name === 'value' || name === splitBy) {
       if (!splitBy) throw invalidOption('output', '{value} needs --split-by FIELD', template);
       const field = splitBy;
+      fields.set(name, field);
       getters.set(name, (r) => getPath(r, field));
     } else if (name === 'category') getters.set(name, (r) => r.category);
     else if (name === 'job') getters.set(name, (r) => (isPlainObject(r.source) ? r.source.job : undefined));
@@ -273,7 +289,7 @@ export function compileTemplate(template: string, splitBy?: string): ((rec: Json
   return (rec) =>
     template.replace(PLACEHOLDER, (_, name: string) => {
       const v = getters.get(name)!(rec);
-      return safeFileComponent(v === undefined || v === null ? 'unknown' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      return safeFileComponent(fileNameValue(fields.get(name) ?? name, v, policy));
     });
 }
 
@@ -316,12 +332,12 @@ function parseRename(values: string[]): Map<string, string> | undefined {
   return map;
 }
 
-function parseRedactKeys(values: string[]): RegExp[] {
+function parseRedactKeys(flag: string, values: string[]): RegExp[] {
   return values.map((v) => {
     try {
       return new RegExp(v, 'i');
     } catch (err) {
-      throw invalidOption('redact-key', `must be a regular expression (${(err as Error).message})`, v);
+      throw invalidOption(flag, `must be a regular expression (${(err as Error).message})`, v);
     }
   });
 }
@@ -344,7 +360,8 @@ export function exportOptionsFrom(ctx: ToolContext): ExportOptions {
     policy: {
       escapeFormulas: a['escape-formulas'] !== false,
       redact: a.redact !== false,
-      redactKeys: parseRedactKeys(ctx.list('redact-key')),
+      redactKeys: parseRedactKeys('redact-key', ctx.list('redact-key')),
+      keepKeys: parseRedactKeys('keep-key', ctx.list('keep-key')),
     },
   };
 }
@@ -389,7 +406,7 @@ export default defineCommand({
   meta: { name: 'export-csv', description: 'Write events (or any records) as CSV: seed 000 columns by default, formula-safe and redacted; stdout or -o FILE (atomic)' },
   args: {
     ...filesArg,
-    output: { type: 'string', alias: 'o', valueHint: 'PATH', description: 'Write to PATH atomically and print one export record; may hold {category}, {job}, {source} ({value} with --split-by)' },
+    output: { type: 'string', alias: 'o', valueHint: 'PATH', description: 'Write to PATH atomically and print one export record (gzip when PATH ends in .gz); may hold {category}, {job}, {source} ({value} with --split-by)' },
     columns: { type: 'string', valueHint: 'A,B,C', description: 'Columns to write, in order (dotted paths reach nested fields; default: seed 000 for events, else every key seen)' },
     exclude: { type: 'string', valueHint: 'A,B', description: 'Columns to leave out (a prefix leaves out its nested fields)' },
     rename: { type: 'string', valueHint: 'OLD=NEW', description: 'Rename a column in the header (repeatable)' },
@@ -401,7 +418,8 @@ export default defineCommand({
     excel: { type: 'boolean', description: 'For spreadsheets: BOM + CRLF + formula neutralisation' },
     'escape-formulas': { type: 'boolean', default: true, description: 'Prefix cells starting with = + - @ tab CR (not numbers) with \' (--no-escape-formulas to turn off)' },
     redact: { type: 'boolean', default: true, description: 'Replace secrets with [REDACTED] (--no-redact to turn off)' },
-    'redact-key': { type: 'string', valueHint: 'REGEX', description: 'Also redact columns whose name matches REGEX (repeatable)' },
+    'redact-key': { type: 'string', valueHint: 'REGEX', description: 'Also redact columns whose name matches REGEX, whatever the value (repeatable)' },
+    'keep-key': { type: 'string', valueHint: 'REGEX', description: 'Never redact columns whose name matches REGEX (repeatable; e.g. a *_token column that holds no secret)' },
     'split-by': { type: 'string', valueHint: 'FIELD', description: 'One file per value of FIELD; -o must hold {value} or {FIELD}' },
     'allow-empty': { type: 'boolean', description: 'Let an export with no rows replace an existing non-empty file' },
     backup: { type: 'string', valueHint: 'N', bare: '5', description: 'Before changing a file, copy it to backups/ beside it and keep the N newest copies (5 when N is left out)' },
@@ -440,13 +458,15 @@ export default defineCommand({
     const dedupeKey = ctx.args.dedupe as string | undefined;
     const upsertKey = ctx.args.upsert as string | undefined;
     const ledgerMode: 'append' | 'upsert' | null = upsertKey !== undefined ? 'upsert' : ctx.args.append === true || dedupeKey !== undefined ? 'append' : null;
-    if (ledgerMode && toStdout) throw new UsageError(`--${upsertKey !== undefined ? 'upsert' : dedupeKey !== undefined ? 'dedupe' : 'append'} needs -o FILE`);
+    const ledgerFlag = upsertKey !== undefined ? 'upsert' : dedupeKey !== undefined ? 'dedupe' : 'append';
+    if (ledgerMode && toStdout) throw new UsageError(`--${ledgerFlag} needs -o FILE`);
+    if (ledgerMode && isGzipPath(outputArg!)) throw new UsageError(`--${ledgerFlag} cannot write a .gz file (a compressed file cannot be appended to or updated in place row by row); write a plain .csv and compress it when the ledger is finished`);
     if (upsertKey !== undefined && (ctx.args.append === true || dedupeKey !== undefined)) throw new UsageError('--upsert cannot be combined with --append or --dedupe');
     const replaceRows = ctx.args['replace-rows'] === true;
     if (replaceRows && upsertKey === undefined) throw new UsageError('--replace-rows needs --upsert KEY');
     const commitMs = commitIntervalOption(ctx.args['commit-interval'] as string | undefined);
     const fmt = opts.format!;
-    const template = toStdout ? null : compileTemplate(outputArg!, splitBy);
+    const template = toStdout ? null : compileTemplate(outputArg!, splitBy, opts.policy);
     const filter = ctx.filter;
     const filters = filtersUsed(ctx);
     const runStartedAt = new Date().toISOString();
@@ -508,7 +528,8 @@ export default defineCommand({
           const hash = stdoutHash;
           return hash ? { write: (chunk) => (hash.update(chunk), sink.write(chunk)) } : sink;
         }
-        t.file = await openAtomic(path);
+        const file = await openAtomic(path);
+        t.file = isGzipPath(path) ? gzipAtomic(file) : file;
         return atomicSink(t.file);
       });
       return t;
@@ -588,7 +609,7 @@ export default defineCommand({
                 file: batch[i]!.file,
                 line: batch[i]!.line,
                 error: `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a column' : 'are not columns'} of ${outputArg} (columns: ${builder.columns.join(', ')})`,
-                raw: JSON.stringify(rec),
+                raw: stringifyExact(rec),
               });
               continue;
             }
@@ -598,7 +619,7 @@ export default defineCommand({
             cells = builder.build(rec);
           } catch (err) {
             if (!(err instanceof ColumnCollision)) throw err;
-            ctx.policy.add({ file: batch[i]!.file, line: batch[i]!.line, error: err.message, raw: JSON.stringify(rec) });
+            ctx.policy.add({ file: batch[i]!.file, line: batch[i]!.line, error: err.message, raw: stringifyExact(rec) });
             continue;
           }
           const t = targetFor(rec, builder);

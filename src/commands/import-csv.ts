@@ -68,6 +68,7 @@ export default defineCommand({
     quote: { type: 'string', valueHint: 'CHAR', default: '"', description: 'Quote character' },
     columns: { type: 'string', valueHint: 'A,B,C', description: 'Column names for a headerless file (the first row is then data)' },
     'unescape-formulas': { type: 'boolean', description: 'Remove the leading \' that export-csv put before formula-looking cells' },
+    'strict-quotes': { type: 'boolean', description: 'A quote inside an unquoted cell (37"N) is a bad line (default: a literal character, as Python\'s csv and spreadsheets read it)' },
     ...filterArgs,
     ...commonArgs,
   },
@@ -90,6 +91,7 @@ export default defineCommand({
       quote: fmt.quote,
       columns: cols.length ? cols : undefined,
       unescapeFormulas: ctx.args['unescape-formulas'] === true,
+      strictQuotes: ctx.args['strict-quotes'] === true,
       maxLineBytes: ctx.maxLineBytes,
     };
     for (const source of ctx.sources()) {

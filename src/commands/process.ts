@@ -1,5 +1,6 @@
 // process: raw records in, categorized v1 events out. Partial events are validated and
 // normalized; directory entries (NDJSON or CSV) and log lines go through rule packs.
+import { stringifyExact } from '../core/exact-number.js';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { normalizeEvent, InvalidEvent } from '../core/normalize.js';
@@ -176,7 +177,7 @@ export default defineCommand({
       packs,
       disabled,
       registry,
-      onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: JSON.stringify(item.value) }),
+      onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: stringifyExact(item.value) }),
     };
     const from = ctx.args.from as string;
     if (from === 'log') {

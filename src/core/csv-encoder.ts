@@ -6,7 +6,7 @@ import type { JsonObject } from './event.js';
 import { invalidOption } from './errors.js';
 import { cellText, columnAccessor, forEachLeaf, type Accessor, type Replacer } from './flatten.js';
 import { neutraliseFormula } from './formula.js';
-import { REDACTED, maybeSecret, redactValue, redactingReplacer, secretKeyMatcher } from './redact.js';
+import { REDACTED, couldBeSecret, keyRule, maybeSecret, redactValue, redactingReplacer, type KeyRule } from './redact.js';
 
 export interface CsvFormat {
   delimiter: string;
@@ -121,6 +121,8 @@ export interface CellPolicy {
   redact: boolean;
   /** Extra secret key patterns (--redact-key). */
   redactKeys?: RegExp[];
+  /** Keys never redacted (--keep-key). */
+  keepKeys?: RegExp[];
 }
 
 /**
@@ -151,12 +153,14 @@ export class RowBuilder {
   private accessors: Accessor[] = [];
   /** Discovery mode: the column rule's value function per column (null: none). */
   private readonly mappers: Array<((value: unknown) => unknown) | null> = [];
-  private secretCol: boolean[] = [];
+  private secretCol: KeyRule[] = [];
+  /** Fixed columns: whether this row's value could be a secret (a string or an object). */
+  private readonly secretType: boolean[] = [];
   private readonly cells: string[] = [];
   /** Discovery mode: the row number that last wrote each column, to catch two leaves in one. */
   private readonly written: number[] = [];
   private row = 0;
-  private readonly isSecretKey: (path: string) => boolean;
+  private readonly rule: (path: string) => KeyRule;
   private readonly replacer: Replacer | undefined;
   private readonly exclude: (path: string) => boolean;
 
@@ -167,8 +171,9 @@ export class RowBuilder {
     exclude: readonly string[] = [],
     private readonly columnRule?: (path: string) => ColumnRule,
   ) {
-    this.isSecretKey = policy.redact ? secretKeyMatcher({ keys: policy.redactKeys }) : () => false;
-    this.replacer = policy.redact ? redactingReplacer(this.isSecretKey) : undefined;
+    const ropts = { keys: policy.redactKeys, keep: policy.keepKeys };
+    this.rule = policy.redact ? (path) => keyRule(path, ropts) : () => 'keep';
+    this.replacer = policy.redact ? redactingReplacer(ropts) : undefined;
     const ex = [...exclude];
     const excluded = ex.length ? (p: string) => ex.some((e) => p === e || p.startsWith(e + '.')) : () => false;
     const rules = new Map<string, ColumnRule>();
@@ -196,7 +201,8 @@ export class RowBuilder {
     const read = columnAccessor(path);
     this.accessors.push(mapper ? (r) => mapper(read(r)) : read);
     this.mappers.push(mapper);
-    this.secretCol.push(this.isSecretKey(path));
+    this.secretCol.push(this.rule(path));
+    this.secretType.push(false);
     this.cells.push('');
     this.written.push(0);
     return i;
@@ -208,8 +214,9 @@ export class RowBuilder {
     let s = typeof v === 'string' ? v : cellText(v, this.replacer);
     if (s === '') return s;
     if (this.policy.redact) {
-      if (this.secretCol[i]) return REDACTED;
-      if (typeof v === 'string' || typeof v === 'object') s = redactValue(s);
+      const rule = this.secretCol[i];
+      if (rule === 'always' || (rule === 'name' && couldBeSecret(v))) return REDACTED;
+      if (rule !== 'keep' && couldBeSecret(v)) s = redactValue(s);
     }
     return this.policy.escapeFormulas ? neutraliseFormula(s) : s;
   }
@@ -225,9 +232,16 @@ export class RowBuilder {
     if (this.fixed) {
       const acc = this.accessors;
       const n = acc.length;
+      const kind = this.secretType;
       for (let i = 0; i < n; i++) {
         const v = acc[i]!(rec);
-        cells[i] = typeof v === 'string' ? v : v === undefined || v === null ? '' : cellText(v, this.replacer);
+        if (typeof v === 'string') {
+          cells[i] = v;
+          kind[i] = true;
+        } else {
+          cells[i] = v === undefined || v === null ? '' : cellText(v, this.replacer);
+          kind[i] = couldBeSecret(v);
+        }
       }
       if (this.policy.redact) {
         const secret = this.secretCol;
@@ -235,9 +249,10 @@ export class RowBuilder {
         // in the joined text, so nothing is missed; a false hit only costs the per-cell pass).
         const scan = maybeSecret(cells.join('\n'));
         for (let i = 0; i < n; i++) {
-          if (secret[i]) {
-            if (cells[i] !== '') cells[i] = REDACTED;
-          } else if (scan) cells[i] = redactValue(cells[i]!);
+          const rule = secret[i];
+          if (rule === 'keep' || cells[i] === '') continue;
+          if (rule === 'always' || (rule === 'name' && kind[i])) cells[i] = REDACTED;
+          else if (scan && kind[i]) cells[i] = redactValue(cells[i]!);
         }
       }
       if (this.policy.escapeFormulas) for (let i = 0; i < n; i++) cells[i] = neutraliseFormula(cells[i]!);

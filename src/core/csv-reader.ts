@@ -20,6 +20,8 @@ export interface ImportOptions {
   maxLineBytes?: number;
   /** Trim spaces around header names (process and the registry do; import-csv keeps them as written). */
   trimHeader?: boolean;
+  /** Refuse a quote inside an unquoted cell (`37"N`) instead of reading it as a literal character. */
+  strictQuotes?: boolean;
 }
 
 const NL = 0x0a;
@@ -55,6 +57,8 @@ export class CsvRowParser {
   private readonly quoteByte: number;
   private readonly unescape: boolean;
   private readonly trimHeader: boolean;
+  private readonly lenient: boolean;
+  private readonly delimiterByte: number;
   private readonly encodeRaw: (cells: readonly string[]) => string;
   private readonly batchOpts: ParseOptions;
   private order: Array<string[] | null> = [];
@@ -91,8 +95,10 @@ export class CsvRowParser {
     this.header = opts.columns ?? null;
     this.unescape = opts.unescapeFormulas === true;
     this.trimHeader = opts.trimHeader === true;
+    this.lenient = opts.strictQuotes !== true;
+    this.delimiterByte = Buffer.from(this.delimiter)[0]!;
     this.encodeRaw = makeRowEncoder({ delimiter: this.delimiter, quote, eol: '\n' });
-    this.batchOpts = { delimiter: this.delimiter, quote, escape: quote, record_delimiter: '\n', relax_column_count: true };
+    this.batchOpts = { delimiter: this.delimiter, quote, escape: quote, record_delimiter: '\n', relax_column_count: true, relax_quotes: this.lenient };
     this.maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
@@ -156,6 +162,29 @@ export class CsvRowParser {
       const tail = this.lineNo > start ? ` (line ${this.lineNo})` : '';
       this.onBad({ file: this.file, line: start, error: `unclosed quote: the quoted cell opened here runs to the end of the file${tail}`, raw });
     }
+  }
+
+  /**
+   * Lenient: whether a quoted cell is still open after this line. A quote opens a quoted cell
+   * only at the start of a cell (line start outside quotes, or right after a delimiter outside
+   * quotes, which is where the byte before it is the delimiter); elsewhere it is a literal.
+   */
+  private quoteStateAfter(buf: Buffer, start: number, end: number, inQuote: boolean): boolean {
+    const q = this.quoteByte;
+    let i = buf.indexOf(q, start);
+    while (i !== -1 && i < end) {
+      if (inQuote) {
+        if (i + 1 < end && buf[i + 1] === q) {
+          i = buf.indexOf(q, i + 2);
+          continue;
+        }
+        inQuote = false;
+      } else if (i === start || buf[i - 1] === this.delimiterByte) {
+        inQuote = true;
+      }
+      i = buf.indexOf(q, i + 1);
+    }
+    return inQuote;
   }
 
   private quotes(buf: Buffer, start: number, end: number): number {
@@ -232,7 +261,8 @@ export class CsvRowParser {
       }
       this.slowStart = this.lineNo;
     }
-    if (this.quotes(buf, start, end) & 1) this.inQuote = !this.inQuote;
+    if (this.lenient) this.inQuote = this.quoteStateAfter(buf, start, end, this.inQuote);
+    else if (this.quotes(buf, start, end) & 1) this.inQuote = !this.inQuote;
     if (this.overflowBytes >= 0) {
       this.overflowBytes += end - start;
       if (!this.inQuote) this.closeOverflow();
@@ -276,7 +306,7 @@ export class CsvRowParser {
       if (cells === null) {
         const rec = batch[k++]!;
         const text = rec.toString('utf8');
-        cells = (text.includes('\uFFFD') ? null : splitQuotedRecord(text, this.delimiter, this.quote)) ?? this.parseOne(rec, lines[i]!);
+        cells = (text.includes('\uFFFD') ? null : splitQuotedRecord(text, this.delimiter, this.quote, this.lenient)) ?? this.parseOne(rec, lines[i]!);
       }
       if (cells) this.fields(cells, lines[i]!, null);
     }

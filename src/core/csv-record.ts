@@ -6,11 +6,12 @@
 
 /**
  * The cells of `text` (one record, without its final line break), or null when it is not
- * well formed: a quote or a line break inside an unquoted cell, text after a closing quote, an
- * unclosed quote.
+ * well formed: a line break inside an unquoted cell, text after a closing quote, an unclosed
+ * quote, and (strict) a quote inside an unquoted cell; lenient, such a quote is a literal
+ * character, as Python's csv module and spreadsheets read it (`37"N`).
  * `delimiter` and `quote` are one UTF-16 unit each (parseCharOption checks that).
  */
-export function splitQuotedRecord(text: string, delimiter: string, quote: string): string[] | null {
+export function splitQuotedRecord(text: string, delimiter: string, quote: string, lenient = false): string[] | null {
   const d = delimiter.charCodeAt(0);
   const q = quote.charCodeAt(0);
   const cells: string[] = [];
@@ -53,7 +54,12 @@ export function splitQuotedRecord(text: string, delimiter: string, quote: string
     }
     let end = text.indexOf(delimiter, i);
     if (end === -1) end = n;
-    if (nextQuote < end || nextNl < end) return null;
+    if (nextNl < end) return null;
+    if (nextQuote < end) {
+      if (!lenient) return null;
+      nextQuote = text.indexOf(quote, end);
+      if (nextQuote === -1) nextQuote = n;
+    }
     cells.push(text.slice(i, end));
     if (end === n) return cells;
     i = end + 1;

@@ -1,6 +1,7 @@
 // The v1 wire format: one event or one `kind` record per NDJSON line (PRODUCT.md).
 import * as cryptoModule from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
+import { ExactNumber, exactNumbersSeen } from './exact-number.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
@@ -94,7 +95,7 @@ export function randomEventId(): string {
 }
 
 export function isPlainObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(exactNumbersSeen() && v instanceof ExactNumber);
 }
 
 /** A record is an event when it has no `kind` (or kind "event") and carries an event_type. */

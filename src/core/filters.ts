@@ -1,5 +1,6 @@
 // The shared filters (--type, --category, --since, --until, --where), parsed once up front
 // into one predicate; records of another `kind` always pass so stages compose.
+import { ExactNumber, stringifyExact } from './exact-number.js';
 import { invalidOption } from './errors.js';
 import { dataTime } from './time.js';
 import { parseTime } from './duration.js';
@@ -28,7 +29,8 @@ export function getPath(rec: JsonObject, path: string): JsonValue | undefined {
 
 function cellText(v: JsonValue | undefined): string {
   if (v === undefined || v === null) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (v instanceof ExactNumber) return v.text;
+  if (typeof v === 'object') return stringifyExact(v);
   return String(v);
 }
 

@@ -1,6 +1,7 @@
 // Records → CSV cells: nested objects flattened with '.', arrays and objects in a cell as
 // compact JSON, nulls empty, booleans true/false, dates ISO. Seed 000 names the event columns.
 import type { JsonObject, JsonValue } from './event.js';
+import { isExactNumber, stringifyExact } from './exact-number.js';
 
 /** Seed 000's column order for events. */
 export const EVENT_COLUMNS = [
@@ -19,12 +20,13 @@ export function cellText(v: unknown, replacer?: Replacer): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
+  if (isExactNumber(v)) return v.text;
   if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString();
-  return JSON.stringify(v, replacer as (this: unknown, key: string, value: unknown) => unknown) ?? '';
+  return stringifyExact(v, replacer as (this: unknown, key: string, value: unknown) => unknown) ?? '';
 }
 
 function isLeaf(v: unknown): boolean {
-  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date) return true;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Date || isExactNumber(v)) return true;
   for (const _ in v as object) return false;
   // An empty object keeps its column, written as {}.
   return true;

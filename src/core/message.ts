@@ -4,7 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { defaultAction, isPlainObject, type JsonObject, type JsonValue } from './event.js';
 import { invalidOption } from './errors.js';
-import { REDACTED, SECRET_KEY, redactValue } from './redact.js';
+import { REDACTED, SECRET_KEY, couldBeSecret, redactValue } from './redact.js';
 
 export const DEFAULT_SUBJECT = '[{job}] {error_count} errors need attention';
 // The default agrees in number ("1 error needs attention"); a custom --subject is used as written.
@@ -77,7 +77,7 @@ export function redactDeep(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(redactDeep);
   if (isPlainObject(value)) {
     const out: JsonObject = {};
-    for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) && v !== null ? REDACTED : redactDeep(v);
+    for (const [k, v] of Object.entries(value)) out[k] = isSecretKey(k) && couldBeSecret(v) ? REDACTED : redactDeep(v);
     return out;
   }
   return value;

@@ -4,8 +4,10 @@ import { createReadStream, fstatSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.js';
+import { decompressed } from './gzip.js';
 import { BadLinePolicy } from './bad-lines.js';
 import type { JsonObject } from './event.js';
+import { mayHoldInexactNumber, parseExact } from './exact-number.js';
 
 export interface Item {
   value: JsonObject;
@@ -41,11 +43,11 @@ export function sourcesFromArgs(files: string[], onStdin?: () => void): Source[]
           name: 'stdin',
           open: () => {
             onStdin?.();
-            return process.stdin;
+            return decompressed(process.stdin, 'stdin');
           },
           size: () => regularSize(() => fstatSync(0)),
         }
-      : { name: f, open: () => createReadStream(f, { highWaterMark: READ_CHUNK }), size: () => regularSize(() => statSync(f)) },
+      : { name: f, open: () => decompressed(createReadStream(f, { highWaterMark: READ_CHUNK }), f), size: () => regularSize(() => statSync(f)) },
   );
 }
 
@@ -188,6 +190,8 @@ export function readNdjson(sources: Source[], opts: ReadOptions): AsyncGenerator
       let value: unknown;
       try {
         value = JSON.parse(text);
+        // Numbers a double would change (9007199254740993, 1.0) keep their text: a rare second parse.
+        if (mayHoldInexactNumber(text)) value = parseExact(text);
       } catch (err) {
         if (text.trim() === '') return;
         if (lineNo === 1 && opts.onCsvLike && looksLikeCsvHeader(text)) opts.onCsvLike(file);

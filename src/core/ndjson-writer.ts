@@ -6,6 +6,7 @@
 // Output waits for 256 KB only while input keeps coming: when the input goes idle (a pipe with
 // nothing ready) idle() writes what there is, so a slowly fed record comes out at once.
 import type { Writable } from 'node:stream';
+import { restoreNumbers } from './exact-number.js';
 
 const FLUSH_AT = 256 * 1024;
 const PIECE = 16 * 1024;
@@ -34,7 +35,7 @@ export class NdjsonWriter {
 
   write(record: unknown): void {
     if (this.closed) return;
-    this.pending += JSON.stringify(record) + '\n';
+    this.pending += restoreNumbers(JSON.stringify(record)) + '\n';
     this.records++;
     if (this.pending.length > PIECE) this.settle();
   }

@@ -13,6 +13,7 @@ import {
   type JsonValue,
   type UserContext,
 } from './event.js';
+import { ExactNumber } from './exact-number.js';
 
 export interface NormalizeContext {
   file: string | null;
@@ -36,6 +37,7 @@ export function optionalString(v: unknown): string | null {
   if (absent(v)) return null;
   if (typeof v === 'string') return v.trim() === '' ? null : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v instanceof ExactNumber) return v.text;
   return null;
 }
 
@@ -54,6 +56,8 @@ export function personName(v: unknown): string {
 export function centerId(v: unknown): number | null | undefined {
   if (absent(v)) return null;
   if (typeof v === 'number' && Number.isInteger(v)) return v;
+  // A big or 42.0-style integer keeps its text (ExactNumber) rather than a rounded double.
+  if (v instanceof ExactNumber) return Number.isInteger(Number(v.text)) ? (v as unknown as number) : undefined;
   if (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v)) return Number(v);
   return undefined;
 }

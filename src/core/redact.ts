@@ -2,10 +2,46 @@
 // [REDACTED], and secret-looking values (cloud keys, bearer tokens, JWTs, PEM private keys,
 // passwords in URLs) are replaced wherever they appear, keeping the text around them.
 export const REDACTED = '[REDACTED]';
+import { isExactNumber, isMarkedNumber } from './exact-number.js';
 
-/** Key names whose values are secrets (matched against every segment of a dotted path). */
-export const SECRET_KEY =
-  /pass(?:word|wd|phrase)?(?![a-z])|^pwd$|secret|token|api[-_. ]?key|apikey|authorization|cookie|credential|private[-_. ]?key|access[-_. ]?key|session[-_. ]?id|signature/i;
+// A key is secret by its name when its last word is a secret noun (`api_key`, `refreshToken`,
+// `auth.key`, `client_secret`), or a secret noun is followed only by a word for its encoded form
+// (`password_hash`). A noun followed by a metric or a flag is not (`token_usage`, `cookie_count`,
+// `signature_valid`), nor is the plural `tokens` (`prompt_tokens`, `max_tokens`: usage counts).
+const SECRET_NOUN = /^(?:.*token|.*secret|secrets|pass|password|passwords|passwd|passphrase|pwd|.*cookie|cookies|credentials?|signature|apikey|authorization|sessionid|privatekey|accesskey|secretkey)$/;
+/** Words that make a following `key` (or `id` for session) a secret. */
+const KEY_OWNER = new Set(['api', 'private', 'access', 'secret', 'auth', 'signing', 'encryption', 'ssh', 'master', 'client', 'app', 'service']);
+const ENCODED_FORM = new Set(['hash', 'value', 'b64', 'base64', 'hex', 'raw', 'plain', 'plaintext', 'enc', 'encrypted', 'data', 'text', 'header']);
+
+/** The words of a key path: split at `.`, `_`, `-`, spaces and camelCase, lower-cased. */
+function wordsOf(path: string): string[] {
+  return path
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}
+
+function isSecretNoun(words: string[], i: number): boolean {
+  const w = words[i]!;
+  if (SECRET_NOUN.test(w)) return true;
+  const before = words[i - 1];
+  if (w === 'key' && before !== undefined && KEY_OWNER.has(before)) return true;
+  return w === 'id' && before === 'session';
+}
+
+/** True when a key path names a secret (see the rule above). */
+export function secretName(path: string): boolean {
+  const words = wordsOf(path);
+  const last = words.length - 1;
+  if (last < 0) return false;
+  if (isSecretNoun(words, last)) return true;
+  return last > 0 && ENCODED_FORM.has(words[last]!) && isSecretNoun(words, last - 1);
+}
+
+/** Kept for callers that test one key name (notify's webhook summary). */
+export const SECRET_KEY = { test: (key: string): boolean => secretName(key) };
 
 // One alternation, tried once per string cell; each branch starts with a literal so the
 // regexp engine rejects ordinary text quickly.
@@ -65,27 +101,51 @@ export function redactValue(text: string): string {
 }
 
 export interface RedactOptions {
-  /** Extra key patterns (--redact-key REGEX), case-insensitive. */
+  /** Extra key patterns (--redact-key REGEX), case-insensitive: any non-empty value is redacted. */
   keys?: RegExp[];
+  /** Keys never redacted by name or value (--keep-key REGEX), case-insensitive. */
+  keep?: RegExp[];
 }
 
-/** A predicate on dotted column paths: true when any segment names a secret. */
+/** How a column is redacted: by its name (string and object values), always (--redact-key), never (--keep-key). */
+export type KeyRule = 'name' | 'always' | 'keep' | 'none';
+
+function anyMatch(res: RegExp[], path: string): boolean {
+  if (!res.length) return false;
+  if (res.some((re) => re.test(path))) return true;
+  const segs = path.split('.');
+  return segs.length > 1 && segs.some((seg) => res.some((re) => re.test(seg)));
+}
+
+/** The rule for a dotted column path. */
+export function keyRule(path: string, opts: RedactOptions = {}): KeyRule {
+  if (anyMatch(opts.keep ?? [], path)) return 'keep';
+  if (anyMatch(opts.keys ?? [], path)) return 'always';
+  return secretName(path) ? 'name' : 'none';
+}
+
+/** Could a value under a secret name be a secret? Strings and objects can; numbers and booleans never. */
+export function couldBeSecret(v: unknown): boolean {
+  return typeof v === 'string' || (typeof v === 'object' && v !== null && !isExactNumber(v));
+}
+
+/** A predicate on dotted column paths: true when the name makes a (string or object) value secret. */
 export function secretKeyMatcher(opts: RedactOptions = {}): (path: string) => boolean {
-  const extra = opts.keys ?? [];
   return (path) => {
-    if (extra.some((re) => re.test(path))) return true;
-    for (const seg of path.split('.')) {
-      if (SECRET_KEY.test(seg) || extra.some((re) => re.test(seg))) return true;
-    }
-    return false;
+    const rule = keyRule(path, opts);
+    return rule === 'name' || rule === 'always';
   };
 }
 
 /** A JSON.stringify replacer that redacts secret keys and values inside nested cells. */
-export function redactingReplacer(isSecretKey: (path: string) => boolean): (key: string, value: unknown) => unknown {
+export function redactingReplacer(opts: RedactOptions = {}): (key: string, value: unknown) => unknown {
   return (key, value) => {
-    if (key !== '' && value !== null && isSecretKey(key)) return REDACTED;
-    if (typeof value === 'string') return redactValue(value);
+    if (key !== '' && value !== null) {
+      const rule = keyRule(key, opts);
+      if (rule === 'keep') return value;
+      if (rule === 'always' || (rule === 'name' && couldBeSecret(value) && !isMarkedNumber(value))) return REDACTED;
+    }
+    if (typeof value === 'string') return isMarkedNumber(value) ? value : redactValue(value);
     return value;
   };
 }

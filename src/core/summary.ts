@@ -2,6 +2,7 @@
 // mergeable state: every list is either complete or "the N first in a fixed sort order", so
 // states built over pieces of the input merge into exactly the state of one pass over all of it.
 import { dataTime } from './time.js';
+import { ExactNumber } from './exact-number.js';
 import { isPlainObject, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from './event.js';
 import { Timeline, type ErrorsOverTime } from '../summary/timeline.js';
 
@@ -163,6 +164,7 @@ function countRecord(map: Map<string, number>): Record<string, number> {
 /** A stable text for any JSON value (keys sorted), to order and de-duplicate export records. */
 export function stableStringify(v: JsonValue): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (v instanceof ExactNumber) return v.text;
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(v[k]!)}`).join(',')}}`;
 }
@@ -177,6 +179,7 @@ function centerOf(uc: JsonValue | undefined): number | null {
   const c = uc.center_id;
   if (typeof c === 'number' && Number.isFinite(c)) return c;
   if (typeof c === 'string' && /^-?\d+$/.test(c)) return Number(c);
+  if (c instanceof ExactNumber) return c as unknown as number;
   return null;
 }
 

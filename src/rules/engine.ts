@@ -1,6 +1,7 @@
 // Runs rule packs over directory entries and log lines and builds v1 events. Everything
 // per run (enabled rules, category table, registry index, duplicate memory) is set up once;
 // per record it is a loop over plain functions and a few Map lookups.
+import { isExactNumber } from '../core/exact-number.js';
 import {
   CATEGORIES,
   defaultAction,
@@ -229,7 +230,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
         const user: UserContext = {
           email: optionalString(u.email ?? groups.email),
           name: name ?? 'Unknown',
-          center_id: typeof cid === 'number' ? cid : null,
+          center_id: typeof cid === 'number' || isExactNumber(cid) ? (cid as number) : null,
           registry_id: optionalString(u.registry_id ?? groups.registry_id),
           auth_email: optionalString(u.auth_email ?? groups.auth_email),
         };

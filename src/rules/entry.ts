@@ -1,5 +1,6 @@
 // Parses a directory entry once (from NDJSON or from a CSV row of strings) so that every
 // rule reads typed fields, and a malformed field is a listed problem, never an exception.
+import { isExactNumber } from '../core/exact-number.js';
 import { absent, centerId, optionalString, personName } from '../core/normalize.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js';
 import type { Authorization, DirectoryEntry } from './types.js';
@@ -113,7 +114,7 @@ export function parseEntry(raw: JsonObject): DirectoryEntry {
     nameKey: nameKey(name),
     auth_email: authEmail === null ? null : authEmail.trim(),
     authEmailKey: emailKey(authEmail),
-    center_id: typeof cid === 'number' ? cid : null,
+    center_id: typeof cid === 'number' || isExactNumber(cid) ? (cid as number) : null,
     registry_id: optionalString(raw.registry_id),
     authorizations,
     active: active ?? true,

@@ -2,6 +2,7 @@
 // in Maps (by email, by registry ID, bad claims by full name), so each entry costs a few lookups.
 import { extname } from 'node:path';
 import { createReadStream } from 'node:fs';
+import { decompressed } from '../core/gzip.js';
 import { absent, optionalString, personName } from '../core/normalize.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js';
 import { readNdjson, type Item, type Source } from '../core/ndjson-reader.js';
@@ -238,7 +239,7 @@ export function buildRegistryIndex(persons: Iterable<RegistryPerson>): RegistryI
 
 /** The registry snapshot from an NDJSON or CSV file (by extension); bad lines go to `policy`. */
 export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy(), maxLineBytes?: number): Promise<RegistryIndex> {
-  const source: Source = { name: path, open: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) };
+  const source: Source = { name: path, open: () => decompressed(createReadStream(path, { highWaterMark: 1024 * 1024 }), path) };
   const batches: AsyncIterable<Item[]> =
     extname(path).toLowerCase() === '.csv' ? readCsvRecords([source], { policy, maxLineBytes }) : readNdjson([source], { policy, maxLineBytes });
   // Person by person into the columns: the parsed records of a batch are garbage right after.

@@ -1,6 +1,7 @@
 // http(s):// — a JSON POST with a `text` field (what Slack, Mattermost, Teams-style incoming
 // webhooks accept) plus the redacted summary for machines. 429/5xx are retried, other 4xx not.
 import { DeliveryError, classifyHttpStatus } from '../core/delivery.js';
+import { stringifyExact } from '../core/exact-number.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
 /** Webhook URLs often carry their token in the path or query: show only the origin. */
@@ -18,7 +19,7 @@ function retryAfterMs(header: string | null): number | undefined {
 }
 
 export function webhookBody(msg: OutgoingMessage): string {
-  return JSON.stringify({
+  return stringifyExact({
     text: `*${msg.subject}*\n\n${msg.text}`,
     subject: msg.subject,
     job: msg.job,

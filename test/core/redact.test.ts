@@ -56,6 +56,11 @@ describe('redaction', () => {
     for (const k of ['password', 'db.passwd', 'client_secret', 'api_key', 'apiKey', 'x.Authorization', 'cookie', 'aws.credentials', 'private_key', 'refresh_token'])
       expect(m(k), k).toBe(true);
     for (const k of ['auth_email', 'email', 'message', 'passport', 'category', 'event_id']) expect(m(k), k).toBe(false);
+    for (const k of ['auth.key', 'x-api-key', 'sessionId', 'session_id', 'csrftoken', 'password_hash', 'Set-Cookie', 'client.secret']) expect(m(k), k).toBe(true);
+    // Metrics and flags named after a secret are not secrets.
+    for (const k of ['prompt_tokens', 'total_tokens', 'max_tokens', 'token_usage', 'token_usage.total', 'cookie_count', 'signature_valid', 'token_type', 'key', 'primary_key_count'])
+      expect(m(k), k).toBe(false);
+    expect(secretKeyMatcher({ keep: [/^refresh_token$/] })('refresh_token')).toBe(false);
     expect(secretKeyMatcher({ keys: [/^ssn$/i] })('person.SSN')).toBe(true);
   });
 });
