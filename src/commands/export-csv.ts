@@ -377,6 +377,25 @@ function unknownKeys(rec: JsonObject, known: Set<string>): string[] {
   return out;
 }
 
+/**
+ * --rename/--exclude names that name no column. Fixed columns (events, --columns, a ledger's
+ * header) are known before the first row: an unknown name is then a usage error. Discovered
+ * columns are known only at the end: unknown names are then one warning with the columns.
+ */
+function unknownNames(builder: RowBuilder, opts: ExportOptions): string[] {
+  const cols = new Set(builder.columns);
+  const out: string[] = [];
+  for (const from of opts.rename?.keys() ?? []) if (!cols.has(from)) out.push(`--rename ${from}`);
+  for (const e of opts.exclude ?? []) if (!builder.excludedSeen.has(e)) out.push(`--exclude ${e}`);
+  return out;
+}
+
+function checkNamesUpFront(builder: RowBuilder, opts: ExportOptions): void {
+  if (!builder.fixed) return;
+  const unknown = unknownNames(builder, opts);
+  if (unknown.length) throw new UsageError(`${unknown.join(', ')}: no such column (columns: ${builder.columns.join(', ')})`);
+}
+
 /** --commit-interval: a duration, 0 to commit each record at once. */
 function commitIntervalOption(raw: string | undefined): number {
   const ms = parseDuration(raw ?? '1s');
@@ -601,6 +620,7 @@ export default defineCommand({
               builder = chosen.builder;
               knownColumns = chosen.known;
             } else builder = createRowBuilder(rec, opts);
+            checkNamesUpFront(builder, opts);
           }
           if (knownColumns && !isEvent(rec)) {
             const unknown = unknownKeys(rec, knownColumns);
@@ -640,7 +660,14 @@ export default defineCommand({
         if (ctx.stop.stopped || ctx.out.closed) return;
       }
 
-      builder ??= createRowBuilder(null, opts);
+      if (!builder) {
+        builder = createRowBuilder(null, opts);
+        checkNamesUpFront(builder, opts);
+      }
+      if (!builder.fixed) {
+        const unknown = unknownNames(builder, opts);
+        if (unknown.length) ctx.log.warn(`${unknown.join(', ')}: no such field in the input (columns: ${builder.columns.join(', ')})`);
+      }
       if (ledgerMode) {
         if (!template && !single) single = newTarget(outputArg!, builder);
         for (const t of single ? [single] : targets.values()) {

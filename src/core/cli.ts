@@ -295,6 +295,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     policy = bad;
     const prog = new Progress(tool, values.progress as boolean | undefined);
     progress = prog;
+    const filterStats = { noTimestamp: 0 };
     const filter = 'where' in cmd.args
       ? buildFilter({
           type: values.type as string | undefined,
@@ -302,7 +303,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
           since: values.since as string | undefined,
           until: values.until as string | undefined,
           where: lists.where,
-        })
+        }, filterStats)
       : null;
     let hinted = false;
     const inputName = cmd.input?.(values) ?? 'NDJSON';
@@ -346,6 +347,10 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     if (out.closed) {
       process.exitCode = EXIT_OK;
       return;
+    }
+    if (filterStats.noTimestamp > 0) {
+      const n = filterStats.noTimestamp;
+      log.warn(`${n} record${n === 1 ? '' : 's'} with no valid timestamp ${n === 1 ? 'was' : 'were'} left out by --${values.since !== undefined ? 'since' : 'until'}`);
     }
     if (bad.count > 0) {
       log.warn(`${bad.count} malformed input line${bad.count === 1 ? '' : 's'} skipped${bad.exceeded ? ` (more than --max-bad ${bad.maxBad})` : ''}`);

@@ -175,7 +175,18 @@ export class RowBuilder {
     this.rule = policy.redact ? (path) => keyRule(path, ropts) : () => 'keep';
     this.replacer = policy.redact ? redactingReplacer(ropts) : undefined;
     const ex = [...exclude];
-    const excluded = ex.length ? (p: string) => ex.some((e) => p === e || p.startsWith(e + '.')) : () => false;
+    const seen = this.excludedSeen;
+    const excluded = ex.length
+      ? (p: string) => {
+          for (const e of ex) {
+            if (p === e || p.startsWith(e + '.')) {
+              seen.add(e);
+              return true;
+            }
+          }
+          return false;
+        }
+      : () => false;
     const rules = new Map<string, ColumnRule>();
     const ruleOf = (p: string): ColumnRule => {
       if (!columnRule) return null;
@@ -191,6 +202,8 @@ export class RowBuilder {
 
   readonly fixed: boolean;
   private readonly ruleOf: (path: string) => ColumnRule;
+  /** --exclude names that matched a column or a field (the others are reported as unknown). */
+  readonly excludedSeen = new Set<string>();
 
   private addColumn(path: string): number {
     const i = this.columns.length;

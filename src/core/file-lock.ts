@@ -1,7 +1,8 @@
 // An advisory lock so that separate processes writing one file take turns: `<path>.lock` is
 // created atomically (hard link of a private O_EXCL file) and names its holder; a lock whose holder died (same host, pid gone)
 // is broken safely; waiting is bounded and ends with an error that says what to do.
-import { link, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { link, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -139,6 +140,28 @@ function holderText(info: LockInfo | null): string {
   return info ? `pid ${info.pid} on ${info.hostname} since ${info.time}` : 'an unknown process';
 }
 
+// Why: a waiter killed with SIGKILL leaves its private `<path>.lock.<pid>-<token>` file; the next
+// writer removes those whose pid is gone (once per lock path and process: a readdir is not free).
+const swept = new Set<string>();
+async function removeStaleWaiterFiles(lockPath: string): Promise<void> {
+  if (swept.has(lockPath)) return;
+  swept.add(lockPath);
+  const dir = dirname(lockPath);
+  const base = basename(lockPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(`^${base}\\.(\\d+)-[0-9a-f]{16}$`);
+  let names: string[];
+  try {
+    names = await readdir(dir || '.');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m || Number(m[1]) === process.pid || pidAlive(Number(m[1]))) continue;
+    await rm(join(dir, name), { force: true }).catch(() => undefined);
+  }
+}
+
 // Why: the one way to take the lock; resolves once this process holds `<path>.lock`.
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<FileLock> {
   const lockPath = `${path}.lock`;
@@ -152,6 +175,7 @@ export async function acquireLock(path: string, opts: LockOptions = {}): Promise
   // The lock is born complete: its content goes to a private file first, which is then hard-linked
   // to <path>.lock (link fails with EEXIST when the lock is taken, atomically, also on NFS).
   const tmp = `${lockPath}.${token}`;
+  await removeStaleWaiterFiles(lockPath);
   removeOnSignal(tmp);
   try {
     await writeFile(tmp, body, { flag: 'wx' });

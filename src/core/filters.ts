@@ -56,8 +56,14 @@ function isOtherKind(rec: JsonObject): boolean {
   return rec.kind !== undefined && rec.kind !== 'event';
 }
 
+/** What the filters left out for a reason the user may not expect (reported once at the end). */
+export interface FilterStats {
+  /** Records that --since/--until left out because they have no (parsable) timestamp. */
+  noTimestamp: number;
+}
+
 /** One predicate, or null when no filter was asked for (the hot path then skips the call). */
-export function buildFilter(opts: FilterOptions): Predicate | null {
+export function buildFilter(opts: FilterOptions, stats: FilterStats = { noTimestamp: 0 }): Predicate | null {
   const tests: Predicate[] = [];
   if (opts.type !== undefined) {
     if (opts.type !== 'error' && opts.type !== 'success') throw invalidOption('type', 'must be error or success', opts.type);
@@ -82,7 +88,10 @@ export function buildFilter(opts: FilterOptions): Predicate | null {
     tests.push((r) => {
       const iso = dataTime(r.timestamp);
       const t = iso === null ? NaN : Date.parse(iso);
-      if (Number.isNaN(t)) return false;
+      if (Number.isNaN(t)) {
+        stats.noTimestamp++;
+        return false;
+      }
       return (since === undefined || t >= since) && (until === undefined || t < until);
     });
   }
