@@ -62,16 +62,52 @@ export function stringifyExact(value: unknown, replacer?: (this: unknown, key: s
   return s === undefined ? s : restoreNumbers(s);
 }
 
-/**
- * Could this JSON text hold a number that a double changes? A number follows `:`, `[` or `,`
- * and ends before whitespace, `,`, `]` or `}`; risky ones have 16+ digits, an exponent, a
- * fraction ending in 0, six zeros after `0.`, or are -0. A hit inside a string is a false
- * positive (the slow path then finds nothing to keep); a risky number is never missed.
- */
-const RISKY = /[:,[]\s*(?:-?(?:[0-9.]{16}|[0-9]+(?:\.[0-9]+)?[eE]|[0-9]+\.[0-9]*0(?=[\s,\]}])|0\.000000)|-0(?=[\s,\]}]))/;
+/** Is the number token starting at `start` one whose text a double would change? */
+function riskyToken(text: string, start: number): boolean {
+  let i = start;
+  let c = text.charCodeAt(i);
+  if (c === 45) c = text.charCodeAt(++i);
+  if (c < 48 || c > 57) return false;
+  let plain = true;
+  for (;;) {
+    c = text.charCodeAt(++i);
+    if (c >= 48 && c <= 57) continue;
+    if (c === 46 || c === 101 || c === 69 || c === 43 || c === 45) {
+      plain = false;
+      continue;
+    }
+    break;
+  }
+  // A number ends at a delimiter (or the end); anything else (a time inside a string) is no number.
+  if (!(c === 44 || c === 125 || c === 93 || c === 32 || c === 9 || c === 13 || c === 10 || Number.isNaN(c))) return false;
+  const len = i - start;
+  // Integers of up to 15 digits always print as written, except -0.
+  if (plain && len < 16) return len === 2 && text.charCodeAt(start) === 45 && text.charCodeAt(start + 1) === 48;
+  const tok = text.slice(start, i);
+  return String(Number(tok)) !== tok;
+}
 
+function riskyAfter(text: string, sep: string): boolean {
+  for (let p = text.indexOf(sep); p !== -1; p = text.indexOf(sep, p + 1)) {
+    let q = p + 1;
+    let c = text.charCodeAt(q);
+    while (c === 32 || c === 9 || c === 10 || c === 13) c = text.charCodeAt(++q);
+    if (((c >= 48 && c <= 57) || c === 45) && riskyToken(text, q)) return true;
+  }
+  return false;
+}
+
+/**
+ * Could this JSON text hold a number that a double changes (16+ digits, an exponent, a fraction
+ * ending in 0, -0, 1e-7 …)? A number follows `:` (or, in arrays, `[` or `,`) and ends at a
+ * delimiter; each candidate is checked by printing it back. Candidates inside strings are false
+ * positives (the slow path then finds nothing to keep); a risky number is never missed. Scanning
+ * with indexOf instead of one regular expression: the regexp cost ~10k instructions per 540-byte
+ * event line (callgrind), about 15 % of analyze.
+ */
 export function mayHoldInexactNumber(text: string): boolean {
-  return RISKY.test(text);
+  if (riskyAfter(text, ':')) return true;
+  return text.includes('[') && (riskyAfter(text, '[') || riskyAfter(text, ','));
 }
 
 function exactOrNumber(text: string): number | ExactNumber {
