@@ -12,7 +12,6 @@ import { durationOption } from '../core/duration.js';
 import { describeError, invalidOption, UsageError } from '../core/errors.js';
 import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
 import { backupFile } from '../core/backup.js';
-import { REDACTED } from '../core/redact.js';
 import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPrivacyPolicy, type FieldDecision, type PrivacyPolicy } from '../core/privacy.js';
 import { appendAuditRecord, auditArgv, checkAuditLog, exportedBy } from '../core/audit-log.js';
 import { createHash, type Hash } from 'node:crypto';
@@ -565,6 +564,7 @@ export default defineCommand({
     // file); else seed 000's for events; else the first record's keys. Implicit columns make a
     // record with another key a bad line (the file's columns are fixed).
     let knownColumns: Set<string> | null = null;
+    const privacyRule = opts.privacy ? privacyColumnRule(opts.privacy, opts.rename) : undefined;
     const ledgerColumns = async (first: JsonObject): Promise<{ builder: RowBuilder; known: Set<string> | null }> => {
       if (opts.columns) return { builder: createRowBuilder(first, opts), known: null };
       const header = template ? null : await readCsvHeader(outputArg!, fmt.delimiter, fmt.quote);
@@ -572,12 +572,12 @@ export default defineCommand({
         const back = new Map<string, string>();
         for (const [from, to] of opts.rename ?? []) back.set(to, from);
         const cols = header.map((h) => back.get(h) ?? h);
-        return { builder: new RowBuilder(opts.policy ?? SAFE_DEFAULT_POLICY, cols), known: new Set(cols) };
+        return { builder: new RowBuilder(opts.policy ?? SAFE_DEFAULT_POLICY, cols, [], privacyRule), known: new Set(cols) };
       }
       if (isEvent(first)) return { builder: createRowBuilder(first, opts), known: null };
       const cols: string[] = [];
       forEachLeaf(first, (path) => cols.push(path));
-      const b = new RowBuilder(opts.policy ?? SAFE_DEFAULT_POLICY, cols, opts.exclude);
+      const b = new RowBuilder(opts.policy ?? SAFE_DEFAULT_POLICY, cols, opts.exclude, privacyRule);
       return { builder: b, known: new Set(b.columns) };
     };
 
