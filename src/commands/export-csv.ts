@@ -384,7 +384,7 @@ function unknownKeys(rec: JsonObject, known: Set<string>): string[] {
 function unknownNames(builder: RowBuilder, opts: ExportOptions): string[] {
   const cols = new Set(builder.columns);
   const out: string[] = [];
-  for (const from of opts.rename?.keys() ?? []) if (!cols.has(from)) out.push(`--rename ${from}`);
+  for (const from of opts.rename?.keys() ?? []) if (!cols.has(from) && !builder.hidden.has(from)) out.push(`--rename ${from}`);
   for (const e of opts.exclude ?? []) if (!builder.excludedSeen.has(e)) out.push(`--exclude ${e}`);
   return out;
 }

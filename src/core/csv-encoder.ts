@@ -195,7 +195,12 @@ export class RowBuilder {
       return r;
     };
     this.ruleOf = ruleOf;
-    this.exclude = columnRule ? (p) => excluded(p) || ruleOf(p) === 'drop' : excluded;
+    const hidden = this.hidden;
+    this.exclude = (p) => {
+      const out = excluded(p) || (columnRule !== undefined && ruleOf(p) === 'drop');
+      if (out) hidden.add(p);
+      return out;
+    };
     this.fixed = fixed !== undefined;
     if (fixed) for (const c of fixed) if (!this.exclude(c)) this.addColumn(c);
   }
@@ -204,6 +209,8 @@ export class RowBuilder {
   private readonly ruleOf: (path: string) => ColumnRule;
   /** --exclude names that matched a column or a field (the others are reported as unknown). */
   readonly excludedSeen = new Set<string>();
+  /** Columns and fields left out by --exclude or a privacy rule (still names --rename may use). */
+  readonly hidden = new Set<string>();
 
   private addColumn(path: string): number {
     const i = this.columns.length;
