@@ -19,6 +19,7 @@ import {
 import { InvalidPartial, isMergeable, readPartial } from '../core/summary-partial.js';
 import { openAtomic } from '../core/atomic-file.js';
 import { readFile } from 'node:fs/promises';
+import { Completeness } from '../core/run-record.js';
 import type { JsonObject } from '../core/event.js';
 import type { Item } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
@@ -94,6 +95,10 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
     mergedExports.set(key, rec);
     emit(rec);
   };
+
+  // --merge: run records between the partials (those of the analyze runs that made them).
+  const runsSeen = new Completeness();
+  const carryRuns = (s: SummaryState, from: Completeness) => s.completeness.merge(from.runCounts(), from.fixedReasons());
 
   const effectiveLimits = (): SummaryLimits => {
     if (limits === null) limits = { max_users: DEFAULT_MAX_USERS, max_summaries: DEFAULT_MAX_SUMMARIES, max_errors_per_user: DEFAULT_MAX_ERRORS_PER_USER };
@@ -184,6 +189,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
       const s = rootState();
       s.input.bad_lines += bad;
       for (const e of mergedExports.values()) s.addExport(e);
+      carryRuns(s, runsSeen);
       out(s);
       return;
     }
@@ -193,6 +199,8 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
       const s = groups.get(k)!;
       groups.delete(k);
       for (const e of exports) s.addExport(e);
+      carryRuns(s, runsSeen);
+      if (root) carryRuns(s, root.completeness);
       out(s);
     };
     const drain = opts.drain;
@@ -220,7 +228,10 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
           if (isMergeable(rec)) return mergeRecord(item, emit);
           // Already counted by the partial that passed it on; an export is passed on once.
           if (kind === 'export') mergeExport(rec, emit);
-          else emit(rec);
+          else {
+            runsSeen.observe(rec);
+            emit(rec);
+          }
           return;
         }
         // An export record also travels inside the partials; --merge passes each on once.
@@ -303,6 +314,13 @@ export default defineCommand({
   ],
   seeAlso: 'The summary fields: docs/analyze.md in the package.',
   csvHint: 'turn it into events with process --from csv first',
+  // A report drawn on stdout is for a person; JSON (also beside -o FILE) is a stage of a pipeline.
+  writesRecords: (args) => {
+    const output = (args.output as string | undefined) ?? null;
+    const byExtension = output !== null && /\.html?$/i.test(output) ? 'html' : undefined;
+    const format = (args.format as string | undefined) ?? byExtension ?? (process.stdout.isTTY && !args.partial && output === null ? 'table' : 'json');
+    return format === 'json' || output !== null;
+  },
   async run(ctx) {
     const mode: AnalyzeMode = ctx.args.merge ? (ctx.args.partial ? 'merge-partial' : 'merge') : ctx.args.partial ? 'partial' : 'summary';
     const output = (ctx.args.output as string | undefined) ?? null;

@@ -9,7 +9,7 @@ import { EVENT_COLUMNS, USER_FIELDS } from '../core/flatten.js';
 import { isEvent, isPlainObject, type JsonObject } from '../core/event.js';
 import { getPath } from '../core/filters.js';
 import { durationOption } from '../core/duration.js';
-import { describeError, invalidOption, UsageError } from '../core/errors.js';
+import { describeError, invalidOption, UsageError, EXIT_FAILURE } from '../core/errors.js';
 import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
 import { backupFile } from '../core/backup.js';
 import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPrivacyPolicy, type FieldDecision, type PrivacyPolicy } from '../core/privacy.js';
@@ -75,7 +75,7 @@ export function privacyColumnRule(privacy: PrivacyExport, rename?: Map<string, s
 const SAFE_DEFAULT_POLICY: CellPolicy = { escapeFormulas: true, redact: true };
 
 /** Records that are not data for a CSV (other stages' audit records) pass through instead. */
-const PASS_KINDS = new Set(['summary', 'export', 'notification']);
+const PASS_KINDS = new Set(['summary', 'export', 'notification', 'run']);
 export function isPassThroughKind(rec: JsonObject): boolean {
   return typeof rec.kind === 'string' && PASS_KINDS.has(rec.kind);
 }
@@ -418,6 +418,10 @@ interface FileTarget {
   /** --append/--dedupe/--upsert: rows of this batch, handed to the ledger at flush. */
   queue: LedgerRow[];
   ledger: Ledger | null;
+  /** Why the file could not be written: the run goes on (--pass-through forwards), the export record says `failed`. */
+  failed: string | null;
+  /** Rows by event_type ("other" for records that are not events), so a message can count the file's errors. */
+  rowsByType: Record<string, number>;
 }
 
 export default defineCommand({
@@ -462,6 +466,8 @@ export default defineCommand({
   ],
   seeAlso: 'Durability and ledgers: docs/durability.md; CSV options: docs/csv.md.',
   csvHint: 'it is already CSV; to read it as records use import-csv',
+  // With -o, stdout carries the export record (and --pass-through's records); without, the CSV.
+  writesRecords: (args) => args.output !== undefined && args.output !== '-',
   async run(ctx) {
     const opts = exportOptionsFrom(ctx);
     const outputArg = ctx.args.output as string | undefined;
@@ -539,7 +545,7 @@ export default defineCommand({
     const touched = new Set<FileTarget>();
 
     const newTarget = (path: string, b: RowBuilder): FileTarget => {
-      const t: FileTarget = { path, output: null as unknown as CsvOutput, file: null, startedAt: new Date().toISOString(), queue: [], ledger: null };
+      const t: FileTarget = { path, output: null as unknown as CsvOutput, file: null, startedAt: new Date().toISOString(), queue: [], ledger: null, failed: null, rowsByType: {} };
       t.output = new CsvOutput(b, opts, async () => {
         if (toStdout) {
           const sink = streamSink(process.stdout);
@@ -604,6 +610,34 @@ export default defineCommand({
       await t.ledger.flush();
     };
 
+    // A file that cannot be written (no such folder, read-only, disk full) fails its own export
+    // record, not the stream: --pass-through still forwards every record, so downstream knows.
+    const guard = async (t: FileTarget, step: () => Promise<void>): Promise<void> => {
+      if (t.failed !== null) return;
+      try {
+        await step();
+      } catch (err) {
+        if (toStdout || ledgerMode) throw err;
+        t.failed = describeError(err);
+        ctx.log.error(t.failed);
+        if (t.file) await t.file.abort().catch(() => undefined);
+        t.file = null;
+      }
+    };
+    const failedRecord = (t: FileTarget): JsonObject => ({
+      kind: 'export',
+      status: 'failed',
+      error: t.failed,
+      path: resolve(t.path),
+      file: basename(t.path),
+      rows: 0,
+      columns: t.output.headerNames(),
+      started_at: t.startedAt,
+      finished_at: new Date().toISOString(),
+      filters,
+      mode: 'replace',
+    });
+
     try {
       for await (const batch of ctx.records()) {
         for (let i = 0; i < batch.length; i++) {
@@ -647,12 +681,14 @@ export default defineCommand({
             const present = builder.present(rec);
             t.queue.push(cells.map((c, k) => (present[k] ? c : undefined)));
           } else if (ledgerMode) t.queue.push(cells.slice());
-          else t.output.add(cells);
+          else if (t.failed === null) t.output.add(cells);
+          const type = rec.event_type === 'error' || rec.event_type === 'success' ? rec.event_type : 'other';
+          t.rowsByType[type] = (t.rowsByType[type] ?? 0) + 1;
           touched.add(t);
         }
         for (const t of touched) {
           if (ledgerMode) await flushLedger(t);
-          else await t.output.flush();
+          else await guard(t, () => t.output.flush());
         }
         touched.clear();
         await ctx.out.flush();
@@ -677,7 +713,7 @@ export default defineCommand({
           await emitExport({
             kind: 'export', path: resolve(t.path), file: basename(t.path), rows: res.rows, bytes: res.bytes, sha256: res.sha256,
             columns: t.output.headerNames(), started_at: t.startedAt, finished_at: new Date().toISOString(), filters, mode: ledgerMode,
-            appended: res.appended, updated: res.updated, skipped: res.skipped,
+            appended: res.appended, updated: res.updated, skipped: res.skipped, status: 'written',
           });
         }
         return;
@@ -696,21 +732,34 @@ export default defineCommand({
       }
       if (template && targets.size === 0) ctx.log.warn('no rows to export: no file written');
 
+      let failures = 0;
       for (const t of single ? [single] : targets.values()) {
-        await t.output.finish();
+        await guard(t, () => t.output.finish());
         if (stdoutHash) {
           // A CSV on stdout has no record there (stdout is the CSV); the audit log still gets one.
           await emitExport({
-            kind: 'export', path: '-', file: '-', rows: t.output.rows, bytes: t.output.bytes, sha256: stdoutHash.digest('hex'),
-            columns: t.output.headerNames(), started_at: t.startedAt, finished_at: new Date().toISOString(), filters, mode: 'stdout',
+            kind: 'export', status: 'written', path: '-', file: '-', rows: t.output.rows, bytes: t.output.bytes, sha256: stdoutHash.digest('hex'),
+            columns: t.output.headerNames(), started_at: t.startedAt, finished_at: new Date().toISOString(), filters, mode: 'stdout', rows_by_type: t.rowsByType,
           });
         }
-        if (!t.file) continue;
-        if (keepBackups !== undefined) await backupFile(t.path, keepBackups);
-        const { bytes, sha256 } = await t.file.commit();
-        t.file = null;
+        let committed: { bytes: number; sha256: string } | null = null;
+        await guard(t, async () => {
+          if (!t.file) return;
+          if (keepBackups !== undefined) await backupFile(t.path, keepBackups);
+          committed = await t.file.commit();
+          t.file = null;
+        });
+        if (t.failed !== null) {
+          failures++;
+          ctx.fail(t.failed);
+          await emitExport(failedRecord(t));
+          continue;
+        }
+        if (committed === null) continue;
+        const { bytes, sha256 } = committed as { bytes: number; sha256: string };
         await emitExport({
           kind: 'export',
+          status: 'written',
           path: resolve(t.path),
           file: basename(t.path),
           rows: t.output.rows,
@@ -721,8 +770,10 @@ export default defineCommand({
           finished_at: new Date().toISOString(),
           filters,
           mode: 'replace',
+          rows_by_type: t.rowsByType,
         });
       }
+      if (failures > 0) return EXIT_FAILURE;
     } catch (err) {
       // A failed export is audited too (issue 12's status/error shape), unless the log itself failed.
       if (auditLog !== undefined && !auditFailed && !(err instanceof UsageError)) {

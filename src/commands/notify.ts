@@ -1,21 +1,28 @@
 // notify: summaries (or events, summarized here) in, one message per summary delivered, one
 // `notification` record per message out. Mail trouble never fails the job unless --strict.
 import { parseIso } from '../core/time.js';
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
-import { isEvent, type JsonObject } from '../core/event.js';
+import { isEvent, type JsonObject, type JsonValue } from '../core/event.js';
 import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../core/errors.js';
 import { durationOption, parseDuration } from '../core/duration.js';
 import { createSummaryBuilder } from '../core/summary.js';
+import { Completeness } from '../core/run-record.js';
 import type { Predicate } from '../core/filters.js';
 import {
   checkSubjectTemplate,
   DEFAULT_MAX_SUMMARIES,
   DEFAULT_SUBJECT,
+  CreatedUsers,
+  DEFAULT_SUCCESS_SUBJECT,
   fingerprint,
+  incompleteReasonsOf,
+  renderSuccessMessage,
+  type CreatedUser,
   isAddress,
   jobOf,
   newMessageId,
@@ -70,11 +77,17 @@ export interface NotifyOptions {
   print?: (text: string) => void;
   /** Said once, before the first delivery (the CLI: "using the default outbox"). */
   beforeFirstDelivery?: () => void;
+  /** --successes: send the success notification (the run's created users) instead of the error message. */
+  successes?: boolean;
+  /** --successes: its subject (default DEFAULT_SUCCESS_SUBJECT). */
+  successSubject?: string;
+  /** Filled by the stage from the events (internal). */
+  createdUsers?: CreatedUser[];
 }
 
 export interface NotificationRecord extends JsonObject {
   kind: 'notification';
-  status: 'sent' | 'skipped' | 'failed';
+  status: 'sent' | 'written' | 'skipped' | 'failed';
   reason: string | null;
   transport: string;
   recipients: string[];
@@ -85,6 +98,8 @@ export interface NotificationRecord extends JsonObject {
   job: string;
   error_count: number;
   path: string | null;
+  /** False when the message said the run was incomplete. */
+  complete: boolean;
 }
 
 const quietLog: NotifyLog = { info() {}, warn() {}, error() {}, debug() {} };
@@ -95,36 +110,70 @@ export function defaultFrom(): string {
 }
 
 /** The pure core: consumes summaries, events and export records; passes other kinds through; delivers at the end. */
-export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number; missingAttachments: number } {
+export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number; missingAttachments: number; noRecipients: number; incomplete: number } {
   const summaries: JsonObject[] = [];
   const looseExports: ExportRef[] = [];
   const builder = createSummaryBuilder({ job: opts.job ?? null, maxSummaries: Math.max(opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES, DEFAULT_MAX_SUMMARIES) });
   const filter = opts.filter ?? null;
+  // notify's own check of its input: a summary's producer (analyze) killed, or a failed export beside it.
+  const runs = new Completeness();
+  const createdUsers = new CreatedUsers();
   const stage = {
     failed: 0,
+    /** Messages skipped for want of recipients (with --strict: exit 1). */
+    noRecipients: 0,
+    /** Messages that said the run was incomplete (with --strict: exit 1). */
+    incomplete: 0,
     /** --attach/--attach-exports paths that were missing or unreadable (with --strict: exit 1). */
     missingAttachments: 0,
     push(item: { value: JsonObject }, emit: Emit) {
       const rec = item.value;
+      if (opts.successes) {
+        // The success notification is made from events; other records go on.
+        if (isEvent(rec)) {
+          if (filter === null || filter(rec)) {
+            createdUsers.add(rec);
+            builder.add(rec);
+          }
+        } else {
+          runs.observe(rec);
+          emit(rec);
+        }
+        return;
+      }
       if (rec.kind === 'summary') summaries.push(rec);
       else if (rec.kind === 'export') {
+        runs.observe(rec);
         const ref = toExportRef(rec);
         if (ref) looseExports.push(ref);
         builder.addExport(rec);
       } else if (isEvent(rec)) {
         if (filter === null || filter(rec)) builder.add(rec);
         else builder.addFiltered();
-      } else emit(rec);
+      } else {
+        if (runs.observe(rec)) builder.completeness.observe(rec);
+        emit(rec);
+      }
     },
     async end(emit: Emit) {
+      if (opts.successes) {
+        const stand = { job: builder.job, error_count: 0 } as JsonObject;
+        const { record: rec } = await notifyOne(stand, [], [], { ...opts, createdUsers: createdUsers.list() }, () => opts.beforeFirstDelivery?.());
+        if (rec.status === 'failed') stage.failed++;
+        if (rec.status === 'skipped' && rec.reason === 'no recipients') stage.noRecipients++;
+        emit(rec);
+        return;
+      }
       const list = summaries.length ? summaries : [builder.build() as unknown as JsonObject];
       let announced = false;
       for (const summary of list) {
-        const { record: rec, missingAttachments } = await notifyOne(summary, looseExports, opts, () => {
+        const { record: rec, missingAttachments } = await notifyOne(summary, looseExports, runs.incompleteReasons(), opts, () => {
           if (!announced) opts.beforeFirstDelivery?.();
           announced = true;
         });
         if (rec.status === 'failed') stage.failed++;
+        if (rec.status === 'skipped' && rec.reason === 'no recipients') stage.noRecipients++;
+        if (!rec.complete) stage.incomplete++;
         stage.missingAttachments += missingAttachments;
         emit(rec);
       }
@@ -177,17 +226,19 @@ function dryRunText(from: string, to: string[], subject: string, attachments: Ou
 async function notifyOne(
   summary: JsonObject,
   looseExports: ExportRef[],
+  reasons: string[],
   opts: NotifyOptions,
   announce: () => void,
 ): Promise<{ record: NotificationRecord; missingAttachments: number }> {
   const notAttached: Unattached[] = [];
-  const record = await composeAndDeliver(summary, looseExports, opts, announce, notAttached);
+  const record = await composeAndDeliver(summary, looseExports, reasons, opts, announce, notAttached);
   return { record, missingAttachments: notAttached.filter((n) => n.missing).length };
 }
 
 async function composeAndDeliver(
   summary: JsonObject,
   looseExports: ExportRef[],
+  ownReasons: string[],
   opts: NotifyOptions,
   announce: () => void,
   notAttached: Unattached[],
@@ -197,14 +248,18 @@ async function composeAndDeliver(
   const to = opts.to ?? [];
   const from = opts.from ?? defaultFrom();
   const job = jobOf(summary, opts.job);
-  const fp = fingerprint(summary, job);
+  // --successes: the run's created users, in the success template (summary is then a stand-in with the job).
+  const created = opts.successes ? (opts.createdUsers ?? []) : null;
+  const fp = created ? createHash('sha256').update(JSON.stringify({ job, successes: created.map((u) => u.email ?? u.name) })).digest('hex') : fingerprint(summary, job);
   const errorCount = typeof summary.error_count === 'number' ? summary.error_count : 0;
 
   const attachments: OutgoingAttachment[] = [];
   const rendered0 = renderMessage(summary, { exports: looseExports, job: opts.job });
   const wanted = [...(opts.attach ?? []), ...(opts.attachExports ? rendered0.exports.map((e) => e.path) : [])];
   const seen = new Set<string>();
-  const composing = errorCount > 0 || opts.always === true;
+  const reasons = created ? [] : incompleteReasonsOf(summary, ownReasons);
+  // An incomplete run is news even with no errors counted: the errors may be in what is missing.
+  const composing = created ? created.length > 0 || opts.always === true : errorCount > 0 || reasons.length > 0 || opts.always === true;
   for (const p of composing ? wanted : []) {
     if (seen.has(resolve(p))) continue;
     seen.add(resolve(p));
@@ -217,7 +272,7 @@ async function composeAndDeliver(
   if (reportName !== null && transport.carriesAttachments === false) notAttached.push({ path: reportName, reason: `a ${transport.name} message carries no files`, missing: false });
   // Every file asked for and not attached is named in the body with its reason, and warned about.
   for (const n of notAttached) log.warn(`${n.path}: ${n.reason}; not attached (the message names it)`);
-  const msg = renderMessage(summary, {
+  const msg = created ? renderSuccessMessage(created, job, { subject: opts.successSubject }) : renderMessage(summary, {
     subject: opts.subject ?? DEFAULT_SUBJECT,
     location: opts.location ?? null,
     instructions: opts.instructions ?? null,
@@ -226,6 +281,7 @@ async function composeAndDeliver(
     attached: attachments.map((a) => a.filename),
     notAttached: notAttached.map(({ path, reason }) => ({ path, reason })),
     job: opts.job,
+    incompleteReasons: ownReasons,
   });
   // Added after the text is rendered, so the text part is the same with or without the report.
   if (reportName !== null && transport.carriesAttachments !== false) {
@@ -244,14 +300,16 @@ async function composeAndDeliver(
     job,
     error_count: errorCount,
     path: null,
+    complete: reasons.length === 0,
+    ...(created ? { success_count: created.length } : {}),
   };
   const skip = (reason: string): NotificationRecord => ({ ...record, status: 'skipped', reason });
 
-  if (errorCount === 0 && !opts.always) {
-    log.info(`${job}: no errors, nothing to send`);
-    return skip('no errors');
+  if (!composing) {
+    log.info(`${job}: no ${created ? 'users created' : 'errors'}, nothing to send`);
+    return skip(created ? 'no successes' : 'no errors');
   }
-  if (transport.needsRecipients && to.length === 0) {
+  if (to.length === 0 && transport.needsRecipients) {
     log.warn(`${job}: no recipients (--to or NOTIFY_TO), message not sent`);
     return skip('no recipients');
   }
@@ -260,7 +318,9 @@ async function composeAndDeliver(
   const intervalMs = opts.repeatIntervalMs ?? parseDuration(DEFAULT_REPEAT_INTERVAL)!;
   const timeoutMs = opts.timeoutMs ?? parseDuration(DEFAULT_TIMEOUT)!;
   // Held from the repeat check to the state update, so a second notify decides after this one.
-  const lock = opts.statePath && !opts.dryRun ? await lockState(opts.statePath, timeoutMs + 5_000) : null;
+  // --timeout bounds the whole delivery: the wait for the --state lock comes out of the same budget.
+  const budgetStart = Date.now();
+  const lock = opts.statePath && !opts.dryRun ? await lockState(opts.statePath, timeoutMs) : null;
   if (opts.statePath && !opts.dryRun && !lock) log.warn(`${opts.statePath}: locked by another notify for too long; deciding without the lock`);
   try {
     if (opts.statePath) {
@@ -291,7 +351,7 @@ async function composeAndDeliver(
     };
     log.debug(`delivering via ${transport.display} to ${to.join(', ') || '(no recipients)'}, budget ${timeoutMs} ms`);
     const result = await withRetry((ctx) => transport.send(outgoing, ctx), {
-      timeoutMs,
+      timeoutMs: Math.max(1, timeoutMs - (Date.now() - budgetStart)),
       onRetry: ({ attempt, delayMs, error }) =>
         log.debug(`attempt ${attempt} failed (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); retrying in ${delayMs} ms`),
       ...opts.retry,
@@ -302,13 +362,14 @@ async function composeAndDeliver(
     }
     const sent: NotificationRecord = {
       ...record,
-      status: 'sent',
+      // Left in a folder is not delivered: someone or something still has to send it.
+      status: transport.name === 'file' ? 'written' : 'sent',
       message_id: result.value.messageId,
       attempts: result.attempts,
       path: result.value.path ?? null,
     };
     if (result.value.rejected?.length) log.warn(`${job}: the server refused ${result.value.rejected.join(', ')}; sent to the others`);
-    log.info(`${job}: sent via ${transport.display}${to.length ? ` to ${to.join(', ')}` : ''}${sent.path ? ` (${sent.path})` : ''}`);
+    log.info(`${job}: ${sent.status} via ${transport.display}${to.length ? ` to ${to.join(', ')}` : ''}${sent.path ? ` (${sent.path})` : ''}`);
     if (opts.statePath) {
       try {
         // Re-read under the lock: another notify may have recorded its own send meanwhile.
@@ -367,8 +428,10 @@ export default defineCommand({
     'attach-exports': { type: 'boolean', description: 'Attach the CSV files named by the export records' },
     'attach-report': { type: 'boolean', description: 'Attach the HTML report of the summary (JOB-report.html, as analyze --format html draws it); the text is unchanged' },
     always: { type: 'boolean', description: 'Send even when there are no errors' },
+    successes: { type: 'boolean', description: 'Send the success notification instead: one digest of the users created in the run (events in: outcome created or claimed), with details, time and authorizations' },
+    'success-subject': { type: 'string', valueHint: 'TEMPLATE', description: `Subject of --successes; may use {job} {success_count} (default "${DEFAULT_SUCCESS_SUBJECT}")` },
     'dry-run': { type: 'boolean', description: 'Print the message on stderr and send nothing' },
-    strict: { type: 'boolean', description: 'Exit 1 when a delivery fails or an --attach file is missing (default: log it and exit 0)' },
+    strict: { type: 'boolean', description: 'Exit 1 when a delivery fails, an --attach file is missing, there are no recipients, or the run was incomplete (default: log it and exit 0)' },
     timeout: { type: 'string', valueHint: 'DURATION', default: DEFAULT_TIMEOUT, description: 'Time for all attempts of one message, retries included' },
     state: { type: 'string', valueHint: 'FILE', description: 'Remember what was sent, so the same errors are not sent again within --repeat-interval' },
     'repeat-interval': { type: 'string', valueHint: 'DURATION', description: `With --state: how long the same errors stay quiet (default ${DEFAULT_REPEAT_INTERVAL})` },
@@ -423,6 +486,8 @@ export default defineCommand({
       attachExports: args['attach-exports'] === true,
       attachReport: args['attach-report'] === true,
       always: args.always === true,
+      successes: args.successes === true,
+      successSubject: args['success-subject'] as string | undefined,
       dryRun: args['dry-run'] === true,
       timeoutMs,
       statePath,
@@ -443,6 +508,18 @@ export default defineCommand({
         : () => ctx.log.info(`no --via or NOTIFY_VIA given: writing to the outbox folder ${via.slice('file:'.length)} (the default)`),
     });
     await runStage(ctx, stage);
-    return (stage.failed > 0 || stage.missingAttachments > 0) && args.strict === true ? EXIT_FAILURE : EXIT_OK;
+    if (args.strict !== true) return EXIT_OK;
+    const problems = [
+      stage.failed ? 'a delivery failed' : '',
+      stage.missingAttachments ? 'an --attach file is missing' : '',
+      stage.noRecipients ? 'no recipients (--to or NOTIFY_TO)' : '',
+      stage.incomplete ? 'the run was incomplete' : '',
+    ].filter(Boolean);
+    if (problems.length) {
+      ctx.fail(`--strict: ${problems.join('; ')}`);
+      ctx.log.error(`--strict: ${problems.join('; ')}`);
+      return EXIT_FAILURE;
+    }
+    return EXIT_OK;
   },
 });

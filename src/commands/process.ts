@@ -4,9 +4,10 @@ import { stringifyExact } from '../core/exact-number.js';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
 import { normalizeEvent, InvalidEvent } from '../core/normalize.js';
-import { isEvent, type JsonObject } from '../core/event.js';
+import { failureKey, isEvent, type JsonObject } from '../core/event.js';
 import { parseIso } from '../core/time.js';
-import { invalidOption } from '../core/errors.js';
+import { readLines, sourcesFromArgs } from '../core/ndjson-reader.js';
+import { DataError, invalidOption } from '../core/errors.js';
 import type { Item, TextLine } from '../core/ndjson-reader.js';
 import type { Predicate } from '../core/filters.js';
 import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
@@ -102,6 +103,30 @@ export function createLogStage(opts: ProcessOptions = {}): { push(line: TextLine
   };
 }
 
+/**
+ * The failures a run has reported (failureKey: job, user, category, action), so a log read after
+ * the entries does not report the same failure again (docs/rules.md).
+ */
+export class FailureMemory {
+  private readonly keys = new Set<string>();
+  repeats = 0;
+
+  /** Remembers an event's failure; returns the record. */
+  note(rec: JsonObject): JsonObject {
+    const k = failureKey(rec);
+    if (k !== null) this.keys.add(k);
+    return rec;
+  }
+
+  /** True (and counted) when the event is a failure already reported. */
+  isRepeat(rec: JsonObject): boolean {
+    const k = failureKey(rec);
+    if (k === null || !this.keys.has(k)) return false;
+    this.repeats++;
+    return true;
+  }
+}
+
 /** Library form: records (partial events, entries, other kinds) in, events out. */
 export function processRecords(source: Iterable<JsonObject> | AsyncIterable<JsonObject>, opts: ProcessOptions = {}, file = 'input') {
   return runStageOver(createProcessStage(opts), source, file);
@@ -139,6 +164,12 @@ export default defineCommand({
     rules: { type: 'string', valueHint: 'NAME|PATH', description: 'Rule pack: built-in name or a .json/.js/.mjs/.ts/.mts file (repeatable; default user-management)' },
     'list-rules': { type: 'boolean', description: 'Print the rules of the selected packs (pack, id, input, category, description) and exit' },
     'disable-rule': { type: 'string', valueHint: 'ID', description: 'Skip a rule by id (repeatable, or a comma list)' },
+    log: {
+      type: 'string',
+      valueHint: 'FILE',
+      description: "The job's log, read after the entries in the same run (repeatable): a failure the entries already reported (same job, user, category, action) is not repeated",
+    },
+    'allow-empty-registry': { type: 'boolean', description: 'Accept a --registry file with no person in it (default: an error, exit 1)' },
     registry: { type: 'string', valueHint: 'FILE', description: 'Registry snapshot that entries are joined against (CSV when FILE ends in .csv, else NDJSON)' },
     job: { type: 'string', valueHint: 'NAME', description: 'Job name recorded in each event\'s source' },
     now: {
@@ -157,6 +188,7 @@ export default defineCommand({
   seeAlso: 'Rules and rule packs: docs/rules.md in the package.',
   input: (args) => (args.from === 'csv' ? 'CSV' : args.from === 'log' ? 'log lines' : 'NDJSON'),
   csvHint: 'read it with --from csv',
+  writesRecords: (args) => args['list-rules'] !== true,
   async run(ctx) {
     const nowText = ctx.args.now as string | undefined;
     const now = nowText === undefined ? undefined : parseNow(nowText);
@@ -169,6 +201,11 @@ export default defineCommand({
     }
     const registryPath = ctx.args.registry as string | undefined;
     const registry = registryPath ? await loadRegistry(registryPath, ctx.policy, ctx.maxLineBytes) : NO_REGISTRY;
+    // An empty snapshot (a failed download, the wrong file) would let every entry pass as "not in
+    // the registry yet": an error unless it is meant.
+    if (registryPath && registry.size === 0 && ctx.args['allow-empty-registry'] !== true) {
+      throw new DataError(`${registryPath}: the registry snapshot holds no person (an empty or wrong file?); --allow-empty-registry if that is right`);
+    }
     if (registryPath) ctx.log.debug(`registry ${registryPath}: ${registry.size} persons`);
     const opts: ProcessOptions = {
       job: (ctx.args.job as string | undefined) ?? null,
@@ -180,6 +217,7 @@ export default defineCommand({
       onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: stringifyExact(item.value) }),
     };
     const from = ctx.args.from as string;
+    if (from === 'log' && ctx.list('log').length) throw invalidOption('log', 'reads a log after the entries; with --from log give the log files as arguments', ctx.list('log')[0]);
     if (from === 'log') {
       const stage = createLogStage(opts);
       const emit: Emit = (rec) => ctx.out.write(rec);
@@ -195,8 +233,26 @@ export default defineCommand({
     }
     const stage = createProcessStage(opts);
     const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks }) : ctx.records();
-    await runStage(ctx, stage, batches);
+    const logs = ctx.list('log');
+    const failures = new FailureMemory();
+    const noting: Stage = logs.length ? { push: (item, emit) => stage.push(item, (r) => emit(failures.note(r))), end: (emit) => stage.end(emit) } : stage;
+    await runStage(ctx, noting, batches);
     const s = stage.engine.stats;
     if (s.entries) ctx.log.debug(`${s.entries} entries: ${s.errors} error events, ${s.successes} successes`);
+    if (!logs.length || ctx.stop.stopped || ctx.out.closed) return;
+    // The log after the entries: the directory check's event (with the entry's name, centre,
+    // registry ID) stands for a failure; the log's report of the same failure is dropped.
+    const emit: Emit = (rec) => {
+      if (failures.isRepeat(rec)) return;
+      if (ctx.filter === null || ctx.filter(rec)) ctx.out.write(failures.note(rec));
+    };
+    for await (const batch of readLines(sourcesFromArgs(logs), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks })) {
+      for (let i = 0; i < batch.length; i++) stage.engine.log(batch[i]!, emit);
+      ctx.progress.tick(batch.length);
+      await ctx.out.flush();
+      if (ctx.stop.stopped || ctx.out.closed) return;
+    }
+    if (failures.repeats) ctx.log.info(`${failures.repeats} failure${failures.repeats === 1 ? '' : 's'} in the log already reported by the entries: not repeated`);
+    if (s.unmatchedLines) ctx.log.info(`${s.logLines} log lines read, ${s.unmatchedLines} matched no rule (not errors, not emitted)`);
   },
 });

@@ -11,6 +11,7 @@ import { NdjsonWriter } from './ndjson-writer.js';
 import { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type Source, type TextLine } from './ndjson-reader.js';
 import { buildFilter, type Predicate } from './filters.js';
 import { clearProgressLine, Progress } from './progress.js';
+import { runEnded, runStarted } from './run-record.js';
 import { describeError, exitCodeOf, invalidOption, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 
 export interface ToolArgDef {
@@ -39,6 +40,8 @@ export interface ToolCommand {
   /** What to do when an NDJSON input looks like CSV. */
   csvHint?: string;
   run(ctx: ToolContext): Promise<number | void>;
+  /** Whether stdout carries NDJSON for these options (then it opens and closes with run records); default yes. */
+  writesRecords?(args: Record<string, string | boolean | undefined>): boolean;
 }
 
 /** citty's defineCommand shape, typed for our runner. */
@@ -73,6 +76,8 @@ export interface ToolContext {
   readHooks: { onIdle: () => void; onBytes: (n: number) => void };
   /** Parses an integer option, with a usage error naming the flag. */
   int(name: string, min?: number): number | undefined;
+  /** Why this run is failing though it ends normally (exit 1): said in its end-of-run record. */
+  fail(reason: string): void;
 }
 
 /** Options every binary has. */
@@ -272,6 +277,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
   });
   let policy: BadLinePolicy | null = null;
   let progress: Progress | null = null;
+  let started = false;
   try {
     if (earlyFlag(argv, '--help', '-h')) {
       process.stdout.write(await helpText(cmd));
@@ -322,6 +328,14 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       csvHinted = true;
       log.warn(`${file} looks like CSV, not NDJSON: ${cmd.csvHint ?? 'turn it into NDJSON with import-csv first'}`);
     };
+    let failure: string | null = null;
+    // The run record opens stdout at once, so a later stage knows this run began even if it is
+    // killed before writing anything else (docs/run-records.md).
+    if (cmd.writesRecords?.(values) ?? true) {
+      out.write(runStarted(tool));
+      await out.flush(true);
+      started = true;
+    }
     const ctx: ToolContext = {
       tool,
       argv,
@@ -340,8 +354,15 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks }),
       readHooks,
       int: (name, min) => intOption(values, name, min),
+      fail: (reason) => void (failure ??= reason),
     };
     const code = (await cmd.run(ctx)) ?? EXIT_OK;
+    if (started && !out.closed && !stop.stopped) {
+      let error = failure as string | null;
+      if (bad.exceeded) error ??= `${bad.count} malformed input line${bad.count === 1 ? '' : 's'} (more than --max-bad ${bad.maxBad})`;
+      if (code === EXIT_FAILURE || code === EXIT_USAGE) error ??= `exited with status ${code}`;
+      out.write(runEnded(tool, out.records - 1, error));
+    }
     await out.end();
     prog.done();
     if (out.closed) {
@@ -364,6 +385,15 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     }
     const code = exitCodeOf(err);
     log.error(err instanceof UnknownOptionError ? await unknownOptionMessage(err) : describeError(err));
+    if (started && !out.closed) {
+      // Downstream learns that this stage failed, not just that its output stopped.
+      try {
+        out.write(runEnded(tool, out.records - 1, describeError(err)));
+        await out.flush(true);
+      } catch {
+        // stdout itself is the problem: the missing end record says enough.
+      }
+    }
     if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
     process.exitCode = code;
   } finally {

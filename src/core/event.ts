@@ -102,3 +102,25 @@ export function isPlainObject(v: unknown): v is JsonObject {
 export function isEvent(rec: JsonObject): boolean {
   return (rec.kind === undefined || rec.kind === 'event') && (rec.event_type === 'error' || rec.event_type === 'success');
 }
+
+/**
+ * The identity of a failure (docs/analyze.md): job, user (email, else name; case-insensitive),
+ * category and action. The directory check and the job's log can report the same failure;
+ * analyze and export-csv count and write it once. Null for a success.
+ */
+export function failureKey(event: JsonObject): string | null {
+  if (event.event_type !== 'error') return null;
+  const uc = event.user_context;
+  let user = '';
+  if (isPlainObject(uc)) {
+    if (typeof uc.email === 'string' && uc.email !== '') user = uc.email;
+    else if (typeof uc.name === 'string' && uc.name !== '' && uc.name !== 'Unknown') user = uc.name;
+  }
+  // An error naming nobody (an unknown log line) is its own failure: nothing says two are the same.
+  if (user === '') return null;
+  const src = event.source;
+  const job = isPlainObject(src) && typeof src.job === 'string' ? src.job : '';
+  const category = typeof event.category === 'string' ? event.category : '';
+  const action = typeof event.action_needed === 'string' ? event.action_needed : '';
+  return JSON.stringify([job, user.trim().toLowerCase(), category, action]);
+}

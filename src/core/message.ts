@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { defaultAction, isPlainObject, type JsonObject, type JsonValue } from './event.js';
 import { invalidOption } from './errors.js';
+import { NO_ACTION } from './summary.js';
 import { REDACTED, SECRET_KEY, couldBeSecret, redactValue } from './redact.js';
 
 export const DEFAULT_SUBJECT = '[{job}] {error_count} errors need attention';
@@ -17,6 +18,10 @@ export interface ExportRef {
   path: string;
   file: string;
   rows: number | null;
+  /** Rows by event type (export-csv counts them), so the message never calls successes errors. */
+  rowsByType: Record<string, number> | null;
+  /** Set when export-csv could not write the file: the reason. */
+  failed: string | null;
 }
 
 export interface RenderOptions {
@@ -34,6 +39,8 @@ export interface RenderOptions {
   notAttached?: NotAttached[];
   /** Job name when the summary has none. */
   job?: string | null;
+  /** Reasons the input is incomplete beyond the summary's own (notify's check of its input). */
+  incompleteReasons?: string[];
 }
 
 export interface NotAttached {
@@ -119,7 +126,34 @@ export function toExportRef(rec: JsonValue): ExportRef | null {
   if (!isPlainObject(rec)) return null;
   const path = str(rec.path) ?? str(rec.file);
   if (!path) return null;
-  return { path, file: str(rec.file) ?? basename(path), rows: typeof rec.rows === 'number' ? rec.rows : null };
+  const byType = isPlainObject(rec.rows_by_type) ? (rec.rows_by_type as Record<string, number>) : null;
+  const failed = rec.status === 'failed' ? (str(rec.error) ?? 'unknown error') : null;
+  return { path, file: str(rec.file) ?? basename(path), rows: typeof rec.rows === 'number' ? rec.rows : null, rowsByType: byType, failed };
+}
+
+/** Every reason the run is incomplete: the summary's, then notify's own, each once. */
+export function incompleteReasonsOf(summary: JsonObject, extra: string[] = []): string[] {
+  const listed = Array.isArray(summary.incomplete_reasons) ? summary.incomplete_reasons.filter((s): s is string => typeof s === 'string') : [];
+  const out = [...new Set([...listed, ...extra])];
+  if (summary.complete === false && out.length === 0) out.push('The summary says its input was incomplete (no reason given)');
+  return out;
+}
+
+/** "15 rows: 15 errors" / "17 rows: 15 errors, 2 successes": what the file holds, by type. */
+function rowsText(e: ExportRef): string {
+  if (e.rows === null) return '';
+  const parts: string[] = [];
+  const t = e.rowsByType ?? {};
+  if (num(t.error)) parts.push(plural(num(t.error), 'error'));
+  if (num(t.success)) parts.push(plural(num(t.success), 'success', 'successes'));
+  if (num(t.other)) parts.push(plural(num(t.other), 'other record'));
+  const only = parts.length === 1 && num(t.error) === e.rows;
+  return ` (${plural(e.rows, 'row')}${parts.length && !only ? `: ${parts.join(', ')}` : only ? ', all errors' : ''})`;
+}
+
+/** The line a message gives for where the file is when --instructions is not given. */
+export function defaultInstructions(location: string): string {
+  return `open or copy the file at ${location}; if you cannot reach it, ask the job's owner for access`;
 }
 
 export function exportsOf(summary: JsonObject, extra: ExportRef[] = []): ExportRef[] {
@@ -129,7 +163,7 @@ export function exportsOf(summary: JsonObject, extra: ExportRef[] = []): ExportR
   return [...seen.values()];
 }
 
-export function renderSubject(template: string, summary: JsonObject, job: string): string {
+export function renderSubject(template: string, summary: JsonObject, job: string, extraReasons: string[] = []): string {
   const values: Record<string, string> = {
     job,
     error_count: String(num(summary.error_count)),
@@ -139,7 +173,8 @@ export function renderSubject(template: string, summary: JsonObject, job: string
     group: groupText(summary),
     date: (str(summary.last_event_at) ?? str(summary.generated_at) ?? new Date().toISOString()).slice(0, 10),
   };
-  const text = template === DEFAULT_SUBJECT && values.error_count === '1' ? DEFAULT_SUBJECT_ONE : template;
+  let text = template === DEFAULT_SUBJECT && values.error_count === '1' ? DEFAULT_SUBJECT_ONE : template;
+  if (template === DEFAULT_SUBJECT && incompleteReasonsOf(summary, extraReasons).length) text = `${text} (INCOMPLETE RUN)`;
   return headerSafe(redactText(text.replace(/\{([a-z_]+)\}/g, (m, k: string) => values[k] ?? m)));
 }
 
@@ -166,9 +201,16 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
   const job = jobOf(summary, opts.job);
   const errorCount = num(summary.error_count);
   const exports = exportsOf(summary, opts.exports);
-  const subject = renderSubject(opts.subject ?? DEFAULT_SUBJECT, summary, job);
+  const subject = renderSubject(opts.subject ?? DEFAULT_SUBJECT, summary, job, opts.incompleteReasons);
   const maxSummaries = opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES;
   const out: string[] = [];
+  const reasons = incompleteReasonsOf(summary, opts.incompleteReasons);
+  if (reasons.length) {
+    // First lines: whoever reads only the top must not take a partial count for the whole run.
+    out.push('WARNING: this run did not complete; what follows may be missing errors or files:');
+    for (const r of reasons) out.push(line(`- ${r}`));
+    out.push('');
+  }
 
   out.push(`Job: ${line(job)}${groupText(summary) ? ` (${line(groupText(summary))})` : ''}`);
   const first = str(summary.first_event_at);
@@ -181,7 +223,10 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
   }
   const total = num(summary.total_events);
   out.push(`Errors: ${errorCount}${total ? ` of ${plural(total, 'event')} (${num(summary.success_count)} succeeded)` : ''}`);
-  out.push(`Affected users: ${num(summary.affected_user_count)}`);
+  // Errors that name nobody (an unknown log line) are keyed "Unknown": not a person to contact.
+  const nobody = Array.isArray(summary.affected_users) && summary.affected_users.includes('Unknown');
+  const users = num(summary.affected_user_count) - (nobody ? 1 : 0);
+  out.push(`Affected users: ${users}${nobody ? ' (and errors that name no user)' : ''}`);
 
   const byCategory = Object.entries(obj(summary.errors_by_category))
     .map(([k, v]) => [k, num(v)] as const)
@@ -189,24 +234,34 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   if (byCategory.length) {
     const actions = obj(summary.actions_by_category);
-    out.push('', 'Errors by category (action needed):');
+    out.push('', 'Errors by category, with each action needed and how many errors need it:');
     for (const [category, n] of byCategory) {
-      const action = str(actions[category]) ?? defaultAction(category);
+      const listed = actions[category];
+      // Every action of the category with its count; an old summary (one action as text) or none: the category's default.
+      const counts = isPlainObject(listed) ? Object.entries(listed).map(([a, k]) => [a, num(k)] as const).filter(([, k]) => k > 0) : [];
+      if (counts.length) {
+        out.push(line(`  ${category}: ${n}`));
+        // Events that name no action get the category's usual one (seed 001), else are said to name none.
+        for (const [a, k] of counts) out.push(line(`    ${a === NO_ACTION ? (defaultAction(category) ?? 'no action named (see the message)') : a}: ${k}`));
+        continue;
+      }
+      const action = str(listed) ?? defaultAction(category);
       out.push(line(`  ${category}: ${n}${action ? ` - ${action}` : ''}`));
     }
   }
 
   out.push('');
+  const written = exports.filter((e) => !e.failed);
   if (exports.length) {
     out.push(exports.length === 1 ? 'Error file (CSV):' : 'Error files (CSV):');
-    for (const e of exports) out.push(line(`  ${e.file}${e.rows !== null ? ` (${plural(e.rows, 'row')})` : ''}`));
-    const where = opts.location ?? [...new Set(exports.map((e) => dirname(e.path)))].join(', ');
-    out.push(line(`Location: ${where}`));
+    for (const e of exports) out.push(line(!e.failed ? `  ${e.file}${rowsText(e)}` : `  ${e.file}: NOT WRITTEN (${e.failed})`));
   } else {
     out.push('Error file (CSV): none was exported in this run');
-    if (opts.location) out.push(line(`Location: ${opts.location}`));
   }
-  if (opts.instructions) out.push(line(`How to get it: ${opts.instructions}`));
+  const where = opts.location ?? (written.length ? [...new Set(written.map((e) => dirname(e.path)))].join(', ') : null);
+  if (where && (written.length || opts.location)) out.push(line(`Location: ${where}`));
+  const how = opts.instructions ?? (opts.location ? defaultInstructions(opts.location) : null);
+  if (how) out.push(line(`How to get it: ${how}`));
   if (opts.attached?.length) out.push(line(`Attached: ${opts.attached.join(', ')}`));
   for (const n of opts.notAttached ?? []) out.push(line(`Not attached: ${n.path} (${n.reason})`));
 
@@ -259,4 +314,114 @@ export function isAddress(text: string): boolean {
   const m = /^\s*(?:[^<>@]*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(text);
   const addr = m?.[1] ?? m?.[2];
   return !!addr && /^[^@\s,;"]+@[^@\s,;"]+$/.test(addr);
+}
+
+/** The success outcomes a success notification is about: a user created (or ready to be) in Flywheel. */
+export const CREATED_OUTCOMES = ['created', 'claimed'] as const;
+
+/** One created user, as the success notification shows it (seed 001 property 16). */
+export interface CreatedUser {
+  email: string | null;
+  name: string;
+  center_id: JsonValue;
+  registry_id: string | null;
+  auth_email: string | null;
+  timestamp: string | null;
+  authorizations: Array<{ study_id: string; activities: string[] }>;
+}
+
+function authorizationsOf(v: JsonValue | undefined): CreatedUser['authorizations'] {
+  if (!Array.isArray(v)) return [];
+  const out: CreatedUser['authorizations'] = [];
+  for (const a of v) {
+    if (isPlainObject(a) && typeof a.study_id === 'string') {
+      out.push({ study_id: a.study_id, activities: Array.isArray(a.activities) ? a.activities.filter((x): x is string => typeof x === 'string') : [] });
+    }
+  }
+  return out;
+}
+
+/**
+ * Collects the created users of a run from its success events: outcome `created` (the job's log)
+ * or `claimed` (an entry ready to be created). One user reported by both (the entry and the log
+ * line) is one user: the fields one lacks come from the other, the log's time (the creation) wins.
+ */
+export class CreatedUsers {
+  private readonly users = new Map<string, CreatedUser>();
+
+  add(event: JsonObject): boolean {
+    if (event.event_type !== 'success') return false;
+    const details = obj(event.details);
+    const outcome = str(details.outcome);
+    if (!outcome || !(CREATED_OUTCOMES as readonly string[]).includes(outcome)) return false;
+    const uc = obj(event.user_context);
+    const email = str(uc.email);
+    const name = str(uc.name) ?? 'Unknown';
+    const key = (email ?? name).trim().toLowerCase();
+    const next: CreatedUser = {
+      email,
+      name,
+      center_id: uc.center_id ?? null,
+      registry_id: str(uc.registry_id),
+      auth_email: str(uc.auth_email),
+      timestamp: str(event.timestamp),
+      authorizations: authorizationsOf(details.authorizations),
+    };
+    const known = this.users.get(key);
+    if (!known) {
+      this.users.set(key, next);
+      return true;
+    }
+    if (known.name === 'Unknown') known.name = next.name;
+    known.email ??= next.email;
+    known.center_id ??= next.center_id;
+    known.registry_id ??= next.registry_id;
+    known.auth_email ??= next.auth_email;
+    if (known.authorizations.length === 0) known.authorizations = next.authorizations;
+    if (outcome === 'created' && next.timestamp) known.timestamp = next.timestamp;
+    return true;
+  }
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  list(): CreatedUser[] {
+    return [...this.users.values()].sort((a, b) => ((a.email ?? a.name) < (b.email ?? b.name) ? -1 : 1));
+  }
+}
+
+export const DEFAULT_SUCCESS_SUBJECT = '[{job}] {success_count} users created';
+
+/** Seed 001 property 17: the one standard template of a success notification (a digest of the run's created users). */
+export function renderSuccessMessage(users: CreatedUser[], job: string, opts: { subject?: string } = {}): RenderedMessage {
+  const n = users.length;
+  const template = opts.subject ?? DEFAULT_SUCCESS_SUBJECT;
+  const text0 = template === DEFAULT_SUCCESS_SUBJECT && n === 1 ? '[{job}] 1 user created' : template;
+  const subject = headerSafe(redactText(text0.replace(/\{job\}/g, job).replace(/\{success_count\}/g, String(n))));
+  const out: string[] = [`Job: ${line(job)}`, `Users created: ${n}`, ''];
+  for (const u of users) {
+    out.push(line(`${u.name}${u.email ? ` <${u.email}>` : ''}`));
+    out.push(line(`  Email: ${u.email ?? 'none'}`));
+    if (u.auth_email && u.auth_email !== u.email) out.push(line(`  Login email: ${u.auth_email}`));
+    out.push(line(`  Registry ID: ${u.registry_id ?? 'none'}`));
+    out.push(line(`  Center: ${u.center_id === null ? 'none' : String(u.center_id)}`));
+    out.push(line(`  Time: ${u.timestamp ?? 'unknown'}`));
+    if (u.authorizations.length) {
+      out.push('  Authorizations:');
+      for (const a of u.authorizations) out.push(line(`    ${a.study_id}: ${a.activities.length ? a.activities.join(', ') : 'no activities listed'}`));
+    } else {
+      out.push('  Authorizations: none listed');
+    }
+    out.push('');
+  }
+  out.push('-- ', 'Sent by notify --successes (batch-events).');
+  return {
+    subject,
+    text: out.join('\n') + '\n',
+    headers: { 'X-Batch-Job': job, 'X-Batch-Success-Count': String(n) },
+    job,
+    errorCount: 0,
+    exports: [],
+  };
 }

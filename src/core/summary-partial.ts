@@ -2,6 +2,7 @@
 // `summary` whose user list is complete. Checked field by field so a bad line names its fault.
 import { isPlainObject, type JsonObject, type JsonValue } from './event.js';
 import { readErrorsOverTime } from '../summary/timeline.js';
+import { readRunCounts } from './run-record.js';
 import type { BatchError, SummaryGroup, SummaryLimits, SummaryPartial, UserBatch } from './summary.js';
 
 export class InvalidPartial extends Error {}
@@ -106,8 +107,13 @@ export function readPartial(rec: JsonObject): SummaryPartial & { limitsGiven: bo
   if (!Array.isArray(batchesV)) fail('user_batches', 'an array');
   const actionsV = rec.actions_by_category ?? {};
   if (!isPlainObject(actionsV)) fail('actions_by_category', 'an object');
-  const actions: Record<string, string> = {};
-  for (const [k, v] of Object.entries(actionsV)) if (typeof v === 'string') actions[k] = v;
+  const actions: Record<string, Record<string, number>> = {};
+  for (const [k, v] of Object.entries(actionsV)) {
+    // A summary from before actions had counts (one action per category) cannot be merged exactly.
+    if (!isPlainObject(v)) fail(`actions_by_category[${JSON.stringify(k)}]`, 'an object of counts (a summary made before actions carried counts cannot be merged; rerun analyze)');
+    for (const n of Object.values(v)) if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(`actions_by_category[${JSON.stringify(k)}]`, 'an object of counts');
+    actions[k] = v as Record<string, number>;
+  }
   const lim = limits(rec.limits);
   const p: SummaryPartial & { limitsGiven: boolean } = {
     kind: 'summary_partial',
@@ -143,6 +149,9 @@ export function readPartial(rec: JsonObject): SummaryPartial & { limitsGiven: bo
     limits: lim ?? { max_users: 0, max_summaries: 0, max_errors_per_user: 0 },
     limitsGiven: lim !== null,
     jobs,
+    complete: rec.complete !== false,
+    incomplete_reasons: rec.incomplete_reasons === undefined ? [] : strings(rec, 'incomplete_reasons'),
+    runs: readRunCounts(rec.runs),
   };
   p.affected_user_count = p.affected_users.length;
   return p;

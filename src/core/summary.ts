@@ -3,6 +3,7 @@
 // states built over pieces of the input merge into exactly the state of one pass over all of it.
 import { dataTime } from './time.js';
 import { ExactNumber } from './exact-number.js';
+import { Completeness, type RunCounts } from './run-record.js';
 import { isPlainObject, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from './event.js';
 import { Timeline, type ErrorsOverTime } from '../summary/timeline.js';
 
@@ -58,7 +59,8 @@ export interface Summary {
   events_by_category: Record<string, number>;
   errors_by_category: Record<string, number>;
   errors_by_category_field: Record<string, number>;
-  actions_by_category: Record<string, string>;
+  /** Every distinct action_needed of each category's errors, with its count (they sum to the category's error count). */
+  actions_by_category: Record<string, Record<string, number>>;
   affected_users: string[];
   affected_user_count: number;
   affected_users_omitted: number;
@@ -70,6 +72,9 @@ export interface Summary {
   errors_over_time: ErrorsOverTime;
   input: SummaryInput;
   exports: JsonObject[];
+  /** False when a producer of the input did not finish, a stage failed, or a CSV was not written. */
+  complete: boolean;
+  incomplete_reasons: string[];
   limits: SummaryLimits;
 }
 
@@ -80,6 +85,8 @@ export interface Summary {
 export interface SummaryPartial extends Omit<Summary, 'kind'> {
   kind: 'summary_partial';
   jobs: string[];
+  /** Started and ended runs per tool (a split stream's start and end may be in different pieces). */
+  runs: RunCounts;
 }
 
 export interface SummaryOptions {
@@ -92,6 +99,9 @@ export interface SummaryOptions {
   /** generated_at; injectable so tests compare exactly (default: the time build() runs). */
   now?: string | (() => string);
 }
+
+/** The action key of an error event that names no action_needed (counted, so the actions of a category sum to its errors). */
+export const NO_ACTION = '(none)';
 
 // Big enough for a support person to act on, small enough that the record stays one readable line.
 export const DEFAULT_MAX_USERS = 1000;
@@ -205,7 +215,8 @@ export class SummaryState {
   successes = 0;
   readonly byCategory = new Map<string, number>();
   readonly errorsByCategory = new Map<string, number>();
-  readonly actions = new Map<string, string>();
+  /** category → action_needed → count; an error without one counts under NO_ACTION. */
+  readonly actions = new Map<string, Map<string, number>>();
   readonly users = new Set<string>();
   private readonly batches = new Map<string, BatchState>();
   /** Keys at or above this are never among the first maxUsers (set once the map overflows). */
@@ -215,6 +226,8 @@ export class SummaryState {
   readonly timeline = new Timeline();
   readonly input: SummaryInput = { records: 0, bad_lines: 0, filtered_out: 0, passed_through: 0 };
   private readonly exportMap = new Map<string, JsonObject>();
+  /** Run records and failed exports seen: whether the input is complete. */
+  readonly completeness = new Completeness();
 
   constructor(opts: SummaryOptions = {}) {
     this.maxUsers = opts.maxUsers ?? DEFAULT_MAX_USERS;
@@ -260,11 +273,8 @@ export class SummaryState {
     this.errors++;
     addCount(this.errorsByCategory, category, 1);
     this.timeline.add(time);
-    const action = typeof event.action_needed === 'string' ? event.action_needed : null;
-    if (action !== null) {
-      const known = this.actions.get(category);
-      if (known === undefined || action < known) this.actions.set(category, action);
-    }
+    const action = typeof event.action_needed === 'string' && event.action_needed !== '' ? event.action_needed : null;
+    this.addAction(category, action ?? NO_ACTION, 1);
     const key = userKey(event);
     this.users.add(key);
     const message = typeof event.message === 'string' ? event.message : '';
@@ -294,6 +304,12 @@ export class SummaryState {
     });
   }
 
+  private addAction(category: string, action: string, n: number): void {
+    let m = this.actions.get(category);
+    if (m === undefined) this.actions.set(category, (m = new Map()));
+    addCount(m, action, n);
+  }
+
   /** An event the filters rejected: counted in input, not in the summary. */
   addFiltered(): void {
     this.input.records++;
@@ -305,12 +321,14 @@ export class SummaryState {
     this.input.records++;
     this.input.passed_through++;
     if (rec.kind === 'export') this.addExport(rec);
+    else this.completeness.observe(rec);
   }
 
   /** An `export` record seen in the stream (the same record twice is kept once). */
   addExport(rec: JsonObject): void {
     const key = stableStringify(rec);
     if (!this.exportMap.has(key)) this.exportMap.set(key, rec);
+    this.completeness.observe(rec);
   }
 
   get exports(): JsonObject[] {
@@ -369,10 +387,7 @@ export class SummaryState {
     this.successes += p.success_count;
     for (const [k, v] of Object.entries(p.events_by_category)) addCount(this.byCategory, k, v);
     for (const [k, v] of Object.entries(p.errors_by_category)) addCount(this.errorsByCategory, k, v);
-    for (const [k, v] of Object.entries(p.actions_by_category)) {
-      const known = this.actions.get(k);
-      if (known === undefined || v < known) this.actions.set(k, v);
-    }
+    for (const [k, v] of Object.entries(p.actions_by_category)) for (const [a, n] of Object.entries(v)) this.addAction(k, a, n);
     for (const u of p.affected_users) this.users.add(u);
     for (const s of p.summaries) this.offerSummary(s);
     this.timeline.merge(p.errors_over_time);
@@ -397,6 +412,7 @@ export class SummaryState {
     this.input.filtered_out += p.input.filtered_out;
     this.input.passed_through += p.input.passed_through;
     for (const e of p.exports) this.addExport(e);
+    this.completeness.merge(p.runs, p.incomplete_reasons);
   }
 
   get job(): string | null {
@@ -434,10 +450,12 @@ export class SummaryState {
     const errorsByCategory = countRecord(this.errorsByCategory);
     const fields: Record<string, number> = {};
     for (const [k, v] of Object.entries(errorsByCategory)) fields[toFieldName(k)] = (fields[toFieldName(k)] ?? 0) + v;
-    const actions: Record<string, string> = {};
+    // A partial carries the run counts and only the other reasons; a summary states them all.
+    const reasons = allUsers ? this.completeness.fixedReasons() : this.completeness.incompleteReasons();
+    const actions: Record<string, Record<string, number>> = {};
     for (const k of Object.keys(errorsByCategory)) {
       const a = this.actions.get(k);
-      if (a !== undefined) actions[k] = a;
+      if (a !== undefined) actions[k] = countRecord(a);
     }
     return {
       version: 1,
@@ -463,6 +481,8 @@ export class SummaryState {
       errors_over_time: this.timeline.toJSON(),
       input: { ...this.input },
       exports: this.exports,
+      complete: reasons.length === 0,
+      incomplete_reasons: reasons,
       limits: { max_users: this.maxUsers, max_summaries: this.maxSummaries, max_errors_per_user: this.maxErrorsPerUser },
     };
   }
@@ -474,7 +494,8 @@ export class SummaryState {
 
   /** The partial state record (--partial): complete user list, and every job seen. */
   partial(): SummaryPartial {
-    return { kind: 'summary_partial', ...this.common(true), jobs: [...this.jobs].sort(cmp) };
+    const c = this.common(true);
+    return { kind: 'summary_partial', ...c, complete: this.completeness.incompleteReasons().length === 0, jobs: [...this.jobs].sort(cmp), runs: this.completeness.runCounts() };
   }
 }
 

@@ -35,8 +35,9 @@ export function renderSummaryTable(s: Summary, opts: TableOptions = {}): string 
   const barWidth = opts.barWidth ?? 30;
   const maxLines = opts.maxLines ?? 10;
   const out: string[] = [];
+  const incomplete = s.complete === false ? ['INCOMPLETE:', ...(s.incomplete_reasons ?? []).map((r) => `  ${r}`), ''] : [];
   const title = `Summary${s.job ? ` of ${s.job}` : ''}${s.group ? ` — ${s.group.by} ${s.group.value ?? '(none)'}` : ''}`;
-  out.push(title, '='.repeat(stringWidth(title)));
+  out.push(title, '='.repeat(stringWidth(title)), ...incomplete);
   out.push(
     `events ${fmt(s.total_events)}   errors ${fmt(s.error_count)}   successes ${fmt(s.success_count)}   users with errors ${fmt(s.affected_user_count)}`,
   );
@@ -51,6 +52,7 @@ export function renderSummaryTable(s: Summary, opts: TableOptions = {}): string 
     for (const [c, n] of cats) {
       const e = s.errors_by_category[c] ?? 0;
       out.push(`${pad(c, nameW)}  ${padStart(fmt(n), 8)}  ${padStart(fmt(e), 8)}  ${bar(n, max, barWidth)}`);
+      for (const [a, k] of Object.entries(s.actions_by_category?.[c] ?? {})) out.push(`  ${pad(a, nameW - 2)}  ${padStart('', 8)}  ${padStart(fmt(k), 8)}`);
     }
     out.push('');
   }

@@ -23,7 +23,12 @@ export async function* readCsvRecords(sources: Source[], opts: CsvReadOptions): 
     const parser = new CsvRowParser(
       { delimiter: opts.delimiter ?? ',', maxLineBytes: opts.maxLineBytes, trimHeader: true },
       file,
-      (value, line) => batch.push({ value, file, line }),
+      (value, line) => {
+        // An empty cell is an absent value, as in NDJSON a missing key: `center_id` empty and
+        // `adcid` 7 is centre 7, not "no center_id".
+        for (const k of Object.keys(value)) if (value[k] === '') delete value[k];
+        batch.push({ value, file, line });
+      },
       (bad) => opts.policy.add({ ...bad, error: `invalid CSV: ${bad.error}` }),
     );
     for await (const chunk of readChunks(source, opts)) {

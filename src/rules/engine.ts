@@ -203,7 +203,12 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
     }
     if (errors === 0) {
       const s = successPack?.success?.(entry, ctx) ?? { message: 'Entry passed every check' };
-      emit(build(SUCCESS_RULE, 0, { message: s.message, details: s.details }, successCategory, undefined, 'success', user, now, file, line));
+      // Seed 001 property 16: a success carries what the entry grants (studies and their activities).
+      const details: JsonObject = { ...(s.details ?? {}) };
+      if (details.authorizations === undefined && entry.authorizations !== null) {
+        details.authorizations = entry.authorizations.map((a) => ({ study_id: a.study_id, activities: [...a.activities] }));
+      }
+      emit(build(SUCCESS_RULE, 0, { message: s.message, details }, successCategory, undefined, 'success', user, now, file, line));
     }
   }
 

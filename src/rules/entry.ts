@@ -86,7 +86,7 @@ export function parseEntry(raw: JsonObject): DirectoryEntry {
   }
   const name = personName(nameSource);
 
-  const cidRaw = raw.center_id !== undefined ? raw.center_id : raw.adcid;
+  const cidRaw = !absent(raw.center_id) ? raw.center_id : raw.adcid;
   const cid = centerId(cidRaw);
   if (cid === null) problems.push('no center_id');
   else if (cid === undefined) problems.push(`center_id is not an integer: ${JSON.stringify(cidRaw)}`);

@@ -16,7 +16,7 @@ export function createFileOutbox(dir: string): Transport {
   const folder = resolve(dir);
   return {
     name: 'file',
-    needsRecipients: false,
+    needsRecipients: true,
     display: `file:${dir}`,
     async send(msg: OutgoingMessage, _ctx: SendContext): Promise<SendResult> {
       await mkdir(folder, { recursive: true });

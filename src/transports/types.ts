@@ -43,7 +43,7 @@ export interface SendResult {
 
 export interface Transport {
   name: TransportName;
-  /** Email transports need recipients; a webhook or an outbox folder does not. */
+  /** Email transports and the outbox need recipients (a message with no To: is not sent); a webhook does not: its URL is where it goes. */
   needsRecipients: boolean;
   /** For logs: never contains a password (`smtp://user:***@host:25`). */
   display: string;

@@ -32,7 +32,7 @@ describe('renderMessage', () => {
     expect(m.subject).toBe('[user_management] 3 errors need attention');
     expect(m.text).toContain('Errors: 3');
     expect(m.text).toContain('Affected users: 2');
-    expect(m.text).toContain('Bad ORCID Claims: 2 - delete_bad_record_and_reclaim_with_institutional_idp');
+    expect(m.text).toContain('  Bad ORCID Claims: 2\n    delete_bad_record_and_reclaim_with_institutional_idp: 2\n');
     expect(m.text).toContain('errors.csv (3 rows)');
     expect(m.text).toContain('Location: /data/run');
     expect(m.text).toContain('How to get it: download it');
@@ -229,7 +229,7 @@ describe('notifyRecords (library API)', () => {
     const opts: NotifyOptions = { transport: createFileOutbox(dir), to: ['a@x.org'] };
     const out = await collect(notifyRecords([ev('a@x.org', 'Unverified Email'), { kind: 'audit', n: 1 }, { kind: 'export', path: 'out/e.csv', rows: 1 }], opts));
     expect(out[0]).toEqual({ kind: 'audit', n: 1 });
-    expect(out[1]).toMatchObject({ kind: 'notification', status: 'sent', transport: 'file', error_count: 1 });
+    expect(out[1]).toMatchObject({ kind: 'notification', status: 'written', transport: 'file', error_count: 1 });
     expect(readdirSync(dir)).toHaveLength(1);
   });
 
@@ -237,7 +237,7 @@ describe('notifyRecords (library API)', () => {
     const dir = tempDir();
     const a = summarizeEvents([ev('a@x.org', 'Unverified Email')], { job: 'one' }) as unknown as JsonObject;
     const b = summarizeEvents([ev('b@x.org', 'Unverified Email')], { job: 'two' }) as unknown as JsonObject;
-    const out = await collect(notifyRecords([a, b], { transport: createFileOutbox(dir) }));
-    expect(out.map((r) => [r.job, r.status])).toEqual([['one', 'sent'], ['two', 'sent']]);
+    const out = await collect(notifyRecords([a, b], { transport: createFileOutbox(dir), to: ['s@x.org'] }));
+    expect(out.map((r) => [r.job, r.status])).toEqual([['one', 'written'], ['two', 'written']]);
   });
 });

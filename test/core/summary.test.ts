@@ -57,9 +57,9 @@ describe('summary (seed 001 collector)', () => {
       errors_by_category: { 'Bad ORCID Claims': 1, 'Duplicate/Wrong User Records': 1, 'Unverified Email': 1 },
       errors_by_category_field: { bad_orcid_claims: 1, duplicate_wrong_user_records: 1, unverified_email: 1 },
       actions_by_category: {
-        'Bad ORCID Claims': 'delete_bad_record_and_reclaim_with_institutional_idp',
-        'Duplicate/Wrong User Records': 'x',
-        'Unverified Email': 'check_email_verification_in_comanage',
+        'Bad ORCID Claims': { delete_bad_record_and_reclaim_with_institutional_idp: 1 },
+        'Duplicate/Wrong User Records': { x: 1 },
+        'Unverified Email': { check_email_verification_in_comanage: 1 },
       },
       affected_users: ['Bo', 'a@b.org'],
       affected_user_count: 2,
@@ -87,6 +87,8 @@ describe('summary (seed 001 collector)', () => {
       errors_over_time: { bucket: '1m', counts: { '2026-11-21T09:00:00.000Z': 1, '2026-11-21T10:00:00.000Z': 2 }, untimed: 0 },
       input: { records: 5, bad_lines: 0, filtered_out: 0, passed_through: 1 },
       exports: [{ kind: 'export', path: '/out/errors.csv', rows: 3 }],
+      complete: true,
+      incomplete_reasons: [],
       limits: { max_users: 1000, max_summaries: 1000, max_errors_per_user: 100 },
     });
   });

@@ -9,8 +9,9 @@ import { BINARIES, ROOT, run, tempDir } from '../helpers/run.js';
 
 const SEED_000_HEADER = 'email,name,center_id,registry_id,auth_email,category,message,action_needed,timestamp,event_id';
 
+/** The records of a file, without the run records that open and close each stage's output. */
 function records(path: string): Array<Record<string, any>> {
-  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.kind !== 'run');
 }
 
 /** What both forms of the main job must leave behind. */
@@ -29,8 +30,9 @@ function expectMainJobOutputs(out: string): void {
   expect(summary).toMatchObject({ kind: 'summary', job: 'user_management', total_events: events.length, error_count: errors.length });
   expect(summary.exports.map((e: { path: string }) => e.path)).toEqual([join(out, 'errors.csv')]);
 
+  expect(summary).toMatchObject({ complete: true, incomplete_reasons: [] });
   const [note] = records(join(out, 'notification.json'));
-  expect(note).toMatchObject({ kind: 'notification', status: 'sent', transport: 'file', recipients: ['support@example.org'] });
+  expect(note).toMatchObject({ kind: 'notification', status: 'written', transport: 'file', recipients: ['support@example.org'], complete: true });
   const emls = readdirSync(join(out, 'outbox')).filter((f) => f.endsWith('.eml'));
   expect(emls).toHaveLength(1);
   const eml = readFileSync(join(out, 'outbox', emls[0]!), 'utf8');

@@ -52,7 +52,7 @@ describe('export-csv durable files (real binaries)', () => {
     expect(data).toHaveLength(10_000);
     expect(new Set(data.map((r) => r[0])).size).toBe(10_000);
     for (const r of data) expect(r).toEqual([r[0], nameOf(Number(r[0])), 'COMPLETED']);
-    const rec = JSON.parse(String(restarted.stdout).trim().split('\n').pop()!);
+    const rec = String(restarted.stdout).trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.kind === 'export');
     expect(rec).toMatchObject({ kind: 'export', mode: 'append' });
     expect(rec.appended + rec.skipped).toBe(2500);
   });

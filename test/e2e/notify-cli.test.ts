@@ -36,7 +36,7 @@ describe('notify: flags and usage errors', () => {
     const r = await run('notify', args as string[], { input: INPUT });
     expect(r.exitCode, r.stderr).toBe(2);
     expect(r.stderr).toMatch(message);
-    expect(r.stdout).toBe('');
+    expect(r.records).toEqual([]);
   });
 
   it('--to takes comma lists and repeats; --max-summaries caps the listed errors', async () => {
@@ -136,7 +136,7 @@ describe('the whole pipeline: process | export-csv -o --pass-through | analyze |
     const cmd = `${sh('process')} in.ndjson | ${sh('export-csv')} -o out/errors.csv --pass-through | ${sh('analyze')} | ${sh('notify')} --via file:box --attach-exports --location 'the out folder' --instructions 'scp it'`;
     const r = await execa('sh', ['-c', cmd], { cwd: dir, reject: false, env: { NOTIFY_VIA: '', NOTIFY_TO: '' } });
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const rec = JSON.parse(String(r.stdout).trim().split('\n').pop()!);
+    const rec = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.kind === 'notification');
     expect(rec).toMatchObject({ kind: 'notification', status: 'sent', error_count: 2, job: 'nightly' });
     const [file] = readdirSync(join(dir, 'box'));
     const mail = await simpleParser(readFileSync(join(dir, 'box', file!)));

@@ -40,7 +40,7 @@ describe('process (foundation)', () => {
   it('empty input: no output, exit 0', async () => {
     const r = await run('process', [], { input: '' });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toBe('');
+    expect(r.records).toEqual([]);
   });
 
   it('a JSON value that is not an object is a bad line', async () => {

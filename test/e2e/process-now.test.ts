@@ -38,7 +38,7 @@ describe('process --now', () => {
   it.each(['yesterday', '4h', '2026-02-30', '2026-11-21T25:00:00Z', 'Nov 21 2026', ''])('%j is a usage error (exit 2), before any input is read', async (value) => {
     const r = await run('process', ['--now', value], { input: '{"email":"a@x.edu"}\n' });
     expect(r.exitCode).toBe(2);
-    expect(r.stdout).toBe('');
+    expect(r.records).toEqual([]);
     expect(r.stderr).toBe(`process: invalid --now: must be an ISO 8601 date or date-time (2026-11-21, 2026-11-21T10:00:00Z), got ${JSON.stringify(value)}\n`);
   });
 

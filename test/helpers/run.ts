@@ -24,8 +24,10 @@ export interface RunResult {
   exitCode: number;
   stdout: string;
   stderr: string;
-  /** stdout parsed as NDJSON (empty lines ignored). */
+  /** stdout parsed as NDJSON (empty lines ignored), without the run records that open and close it (docs/run-records.md). */
   records: Array<Record<string, any>>;
+  /** The run records of stdout (`kind: "run"`), in order. */
+  runRecords: Array<Record<string, any>>;
 }
 
 export async function run(name: Binary, args: string[] = [], opts: Options & { input?: string | Buffer } = {}): Promise<RunResult> {
@@ -38,13 +40,14 @@ export async function run(name: Binary, args: string[] = [], opts: Options & { i
     ...opts,
   });
   const stdout = String(res.stdout ?? '');
-  let records: Array<Record<string, any>> = [];
+  let all: Array<Record<string, any>> = [];
   try {
-    records = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+    all = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
   } catch {
-    records = [];
+    all = [];
   }
-  return { exitCode: res.exitCode ?? -1, stdout, stderr: String(res.stderr ?? ''), records };
+  const isRun = (r: Record<string, any>) => r !== null && typeof r === 'object' && r.kind === 'run';
+  return { exitCode: res.exitCode ?? -1, stdout, stderr: String(res.stderr ?? ''), records: all.filter((r) => !isRun(r)), runRecords: all.filter(isRun) };
 }
 
 let outbox: string | null = null;
