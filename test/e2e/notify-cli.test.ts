@@ -52,16 +52,16 @@ describe('notify: flags and usage errors', () => {
   it('the shared filters choose the events that are summarized', async () => {
     const dir = tempDir();
     const input = ndjson([EVENT, { ...EVENT, category: 'Bad ORCID Claims', user_context: { email: 'b@uni.org' } }]);
-    const r = await run('notify', ['--via', `file:${dir}`, '--category', 'Bad ORCID Claims'], { input });
-    expect(r.records[0]).toMatchObject({ status: 'sent', error_count: 1 });
+    const r = await run('notify', ['--to', 'support@uni.org', '--via', `file:${dir}`, '--category', 'Bad ORCID Claims'], { input });
+    expect(r.records[0]).toMatchObject({ status: 'written', error_count: 1 });
   });
 
   it('a malformed line is reported FILE:LINE and the rest is still notified (exit 1 as for every tool)', async () => {
     const dir = tempDir();
-    const r = await run('notify', ['--via', `file:${dir}`], { input: `${JSON.stringify(EVENT)}\n{oops\n` });
+    const r = await run('notify', ['--to', 'support@uni.org', '--via', `file:${dir}`], { input: `${JSON.stringify(EVENT)}\n{oops\n` });
     expect(r.exitCode).toBe(1);
     expect(r.stderr).toMatch(/stdin:2: /);
-    expect(r.records[0]).toMatchObject({ status: 'sent', error_count: 1 });
+    expect(r.records[0]).toMatchObject({ status: 'written', error_count: 1 });
   });
 
   it('smtps:// (implicit TLS) with --tls-ca', async () => {
@@ -95,9 +95,9 @@ describe('notify --attach: a file that cannot be attached is named in the messag
 
   it('over 10 MiB and missing: both named with the reason, the others attached, a warning each, exit 0', async () => {
     const { dir, big, small, missing } = files();
-    const r = await run('notify', ['--via', `file:${dir}/box`, '--attach', big, '--attach', missing, '--attach', small], { input: INPUT });
+    const r = await run('notify', ['--to', 'support@uni.org', '--via', `file:${dir}/box`, '--attach', big, '--attach', missing, '--attach', small], { input: INPUT });
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.records[0]).toMatchObject({ status: 'sent', attempts: 1 });
+    expect(r.records[0]).toMatchObject({ status: 'written', attempts: 1 });
     const mail = await simpleParser(readFileSync(r.records[0]!.path));
     expect(mail.attachments.map((a) => a.filename)).toEqual(['notes.txt']);
     expect(mail.text).toContain('Attached: notes.txt');
@@ -109,18 +109,18 @@ describe('notify --attach: a file that cannot be attached is named in the messag
 
   it('--strict: a missing file exits 1 (after sending); a file over the limit alone does not', async () => {
     const { dir, big, missing } = files();
-    const gone = await run('notify', ['--via', `file:${dir}/box`, '--attach', missing, '--strict'], { input: INPUT });
+    const gone = await run('notify', ['--to', 'support@uni.org', '--via', `file:${dir}/box`, '--attach', missing, '--strict'], { input: INPUT });
     expect(gone.exitCode, gone.stderr).toBe(1);
-    expect(gone.records[0]).toMatchObject({ status: 'sent' });
-    const tooBig = await run('notify', ['--via', `file:${dir}/box`, '--attach', big, '--strict'], { input: INPUT });
+    expect(gone.records[0]).toMatchObject({ status: 'written' });
+    const tooBig = await run('notify', ['--to', 'support@uni.org', '--via', `file:${dir}/box`, '--attach', big, '--strict'], { input: INPUT });
     expect(tooBig.exitCode, tooBig.stderr).toBe(0);
-    expect(tooBig.records[0]).toMatchObject({ status: 'sent' });
+    expect(tooBig.records[0]).toMatchObject({ status: 'written' });
     expect(readdirSync(join(dir, 'box'))).toHaveLength(2);
   });
 
   it('a directory is not a file: named, not attached', async () => {
     const { dir } = files();
-    const r = await run('notify', ['--via', `file:${dir}/box`, '--attach', dir, '--dry-run'], { input: INPUT });
+    const r = await run('notify', ['--to', 'support@uni.org', '--via', `file:${dir}/box`, '--attach', dir, '--dry-run'], { input: INPUT });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain(`Not attached: ${dir} (not a file)`);
   });
@@ -133,14 +133,14 @@ describe('the whole pipeline: process | export-csv -o --pass-through | analyze |
     const input = ndjson([EVENT, { ...EVENT, category: 'Bad ORCID Claims', user_context: { email: 'b@uni.org' } }]);
     writeFileSync(join(dir, 'in.ndjson'), input);
     const sh = (name: string) => `"${process.execPath}" "${binPath(name as 'notify')}"`;
-    const cmd = `${sh('process')} in.ndjson | ${sh('export-csv')} -o out/errors.csv --pass-through | ${sh('analyze')} | ${sh('notify')} --via file:box --attach-exports --location 'the out folder' --instructions 'scp it'`;
+    const cmd = `${sh('process')} in.ndjson | ${sh('export-csv')} -o out/errors.csv --pass-through | ${sh('analyze')} | ${sh('notify')} --to support@uni.org --via file:box --attach-exports --location 'the out folder' --instructions 'scp it'`;
     const r = await execa('sh', ['-c', cmd], { cwd: dir, reject: false, env: { NOTIFY_VIA: '', NOTIFY_TO: '' } });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const rec = String(r.stdout).trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.kind === 'notification');
-    expect(rec).toMatchObject({ kind: 'notification', status: 'sent', error_count: 2, job: 'nightly' });
+    expect(rec).toMatchObject({ kind: 'notification', status: 'written', error_count: 2, job: 'nightly' });
     const [file] = readdirSync(join(dir, 'box'));
     const mail = await simpleParser(readFileSync(join(dir, 'box', file!)));
-    expect(mail.text).toContain('errors.csv (2 rows)');
+    expect(mail.text).toContain('errors.csv (2 rows, all errors)');
     expect(mail.text).toContain('Location: the out folder');
     expect(mail.text).toContain('Attached: errors.csv');
     expect(mail.attachments[0]!.content.toString()).toBe(readFileSync(join(dir, 'out/errors.csv'), 'utf8'));

@@ -74,9 +74,9 @@ describe('notify over SMTP (real smtp-server on loopback, read back with mailpar
     expect(text).toMatch(/Run: 2026-11-21T10:00:00.000Z to 2026-11-21T10:07:00.000Z \(7m 0s\)/);
     expect(text).toContain('Errors: 7 of 8 events (1 succeeded)');
     expect(text).toContain('Affected users: 4');
-    expect(text).toContain('Bad ORCID Claims: 3 - delete_bad_record_and_reclaim_with_institutional_idp');
-    expect(text).toContain('Unverified Email: 2 - check_email_verification_in_comanage');
-    expect(text).toContain('Unclaimed Records: 2 - check_registry_record_status');
+    expect(text).toContain('  Bad ORCID Claims: 3\n    delete_bad_record_and_reclaim_with_institutional_idp: 3\n');
+    expect(text).toContain('  Unverified Email: 2\n    check_email_verification_in_comanage: 2\n');
+    expect(text).toContain('  Unclaimed Records: 2\n    check_registry_record_status: 2\n');
     expect(text).toContain('errors.csv (7 rows)');
     expect(text).toContain('Location: Flywheel project admin/users');
     expect(text).toContain('How to get it: Open the project and download the file from Analyses');

@@ -113,7 +113,7 @@ describe('notify --via file:DIR (the outbox)', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/no --via or NOTIFY_VIA given: writing to the outbox folder \.\/outbox/);
     const rec = r.records[0]!;
-    expect(rec).toMatchObject({ status: 'sent', transport: 'file', recipients: ['support@uni.org'] });
+    expect(rec).toMatchObject({ status: 'written', transport: 'file', recipients: ['support@uni.org'] });
     const files = readdirSync(join(cwd, 'outbox'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/\.eml$/);
@@ -127,11 +127,14 @@ describe('notify --via file:DIR (the outbox)', () => {
     expect(mail.text).not.toContain('hunter22');
   });
 
-  it('NOTIFY_OUTBOX moves the default folder; no recipients are needed for an outbox', async () => {
+  it('NOTIFY_OUTBOX moves the default folder; an outbox message needs recipients too (none: skipped, nothing written)', async () => {
     const dir = tempDir();
-    const r = await run('notify', [], { input: INPUT, env: { NOTIFY_OUTBOX: join(dir, 'box'), NOTIFY_TO: '', NOTIFY_VIA: '' } });
-    expect(r.records[0]).toMatchObject({ status: 'sent', transport: 'file', recipients: [] });
+    const r = await run('notify', [], { input: INPUT, env: { NOTIFY_OUTBOX: join(dir, 'box'), NOTIFY_TO: 'support@uni.org', NOTIFY_VIA: '' } });
+    expect(r.records[0]).toMatchObject({ status: 'written', transport: 'file', recipients: ['support@uni.org'] });
     expect(readdirSync(join(dir, 'box'))).toHaveLength(1);
+    const none = await run('notify', [], { input: INPUT, env: { NOTIFY_OUTBOX: join(dir, 'box2'), NOTIFY_TO: '', NOTIFY_VIA: '' } });
+    expect(none.records[0]).toMatchObject({ status: 'skipped', reason: 'no recipients', transport: 'file', recipients: [] });
+    expect(existsSync(join(dir, 'box2'))).toBe(false);
   });
 
   it('--dry-run prints the message on stderr and writes nothing', async () => {
@@ -141,7 +144,7 @@ describe('notify --via file:DIR (the outbox)', () => {
     expect(r.records[0]).toMatchObject({ status: 'skipped', reason: 'dry run', attempts: 0 });
     expect(r.stderr).toContain('Subject: [pull_directory] 2 errors need attention');
     expect(r.stderr).toContain('To: a@uni.org');
-    expect(r.stderr).toContain('Errors by category (action needed):');
+    expect(r.stderr).toContain('Errors by category, with each action needed and how many errors need it:');
     expect(existsSync(`${dir}/box`)).toBe(false);
   });
 });

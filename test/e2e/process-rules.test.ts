@@ -16,7 +16,8 @@ const DIRECTORY_PAIRS = [
   ['olive.orcid@uni.example.edu', 'Bad ORCID Claims'],
   ['ian.incomplete@uni.example.edu', 'Incomplete Claim'],
   ['nora.nodate@uni.example.edu', 'Unclaimed Records'],
-  ['uma.unclaimed@uni.example.edu', 'Unclaimed Records'],
+  // Seed 001: a record not claimed yet is queued for the claim email, no error (outcome awaiting_claim).
+  ['uma.unclaimed@uni.example.edu', 'User Successfully Created'],
   ['rex.noid@uni.example.edu', 'Unclaimed Records'],
   ['vera.unverified@uni.example.edu', 'Unverified Email'],
   ['paul.noauth@uni.example.edu', 'Insufficient Permissions'],
