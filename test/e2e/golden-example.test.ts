@@ -1,7 +1,7 @@
 // The bundled example's whole workflow (examples/pipeline.sh, with its --now) pinned byte for
 // byte: the CSV, the summary and the decoded email text. The only fields that are not the
 // input's are normalised: the output folder (<OUT>) and the clock of the machine that ran it
-// (generated_at, the export's started_at/finished_at). UPDATE_GOLDEN=1 rewrites the files;
+// (generated_at, the export's started_at/finished_at) and user (the export's `by`). UPDATE_GOLDEN=1 rewrites the files;
 // read the email as support would before committing them.
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
@@ -19,6 +19,8 @@ function normalizeSummary(line: string, out: string): string {
   for (const e of s.exports) {
     e.started_at = CLOCK;
     e.finished_at = CLOCK;
+    // Who ran it (issue 18's audit fields): the machine's, not the input's.
+    if (e.by !== undefined) e.by = '<WHO>';
   }
   return JSON.stringify(s).replaceAll(out, '<OUT>') + '\n';
 }
