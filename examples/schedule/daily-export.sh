@@ -61,10 +61,9 @@ csv="$EXPORT_DIR/errors-$day.csv"
 privacy=()
 if [ -n "$PRIVACY_POLICY" ]; then privacy=(--privacy-policy "$PRIVACY_POLICY" --privacy-level "$PRIVACY_LEVEL"); fi
 
-{
-  "$bin/process.js" --job "$JOB" --registry "$REGISTRY" "$DIRECTORY"
-  "$bin/process.js" --from log --job "$JOB" "$GEAR_LOG"
-} \
+# One process run reads the directory and then the gear log, with the same registry and clock
+# (--now: the run's start, for entries that carry no time): a failure both report is one event.
+"$bin/process.js" --job "$JOB" --now "$(date -u +%FT%TZ)" --registry "$REGISTRY" --log "$GEAR_LOG" "$DIRECTORY" \
   | "$bin/export-csv.js" --type error -o "$csv" --pass-through --audit-log "$EXPORT_DIR/audit.ndjson" "${privacy[@]}" \
   | "$bin/analyze.js" \
   | tee "$EXPORT_DIR/summary-$day.json" \
