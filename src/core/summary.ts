@@ -164,10 +164,15 @@ function addCount(map: Map<string, number>, key: string, n: number): void {
   map.set(key, (map.get(key) ?? 0) + n);
 }
 
+/** Sets a key as an own property, so data such as "__proto__" stays a key (and survives JSON). */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Keys by count (largest first), then name: the order a person reads a breakdown in. */
 function countRecord(map: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) out[k] = v;
+  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) setOwn(out, k, v);
   return out;
 }
 
@@ -187,7 +192,8 @@ function nameOf(uc: JsonValue | undefined): string {
 function centerOf(uc: JsonValue | undefined): number | null {
   if (!isPlainObject(uc)) return null;
   const c = uc.center_id;
-  if (typeof c === 'number' && Number.isFinite(c)) return c;
+  // -0 is 0 (it would not survive JSON, so a partial would not merge back to the same summary).
+  if (typeof c === 'number' && Number.isFinite(c)) return c === 0 ? 0 : c;
   if (typeof c === 'string' && /^-?\d+$/.test(c)) return Number(c);
   if (c instanceof ExactNumber) return c as unknown as number;
   return null;
@@ -455,7 +461,7 @@ export class SummaryState {
     const actions: Record<string, Record<string, number>> = {};
     for (const k of Object.keys(errorsByCategory)) {
       const a = this.actions.get(k);
-      if (a !== undefined) actions[k] = countRecord(a);
+      if (a !== undefined) setOwn(actions, k, countRecord(a));
     }
     return {
       version: 1,

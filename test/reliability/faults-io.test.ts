@@ -42,7 +42,9 @@ describe('a read-only folder (chmod 555; as root, run with the override capabili
     const r = await exportAs([...COLUMNS, '-o', path], records(100));
     expect(r.exitCode).toBe(1);
     expectOneLine(r.stderr, path, /could not create a temporary file in .*\(permission denied, EACCES\); the existing file was left untouched$/);
-    expect(r.records.map((x) => [x.kind, x.status])).toEqual([['export', 'failed']]);
+    // stdout: the run records around one failed export record (issue 12: failure travels with the data).
+    const out = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(out.map((x) => [x.kind, x.status])).toEqual([['run', 'started'], ['export', 'failed'], ['run', 'failed']]);
     expect(readFileSync(path, 'utf8')).toBe(OLD);
     expect(readdirSync(dir)).toEqual(['out.csv']);
   });
@@ -114,7 +116,8 @@ describe('a write that fails part way (ulimit -f)', () => {
     const r = await execa('bash', ['-c', script], { reject: false, env: { NO_COLOR: '1' } });
     expect(r.exitCode).toBe(1);
     expectOneLine(String(r.stderr), path, /could not write \(file too large .*EFBIG\); the existing file was left untouched$/);
-    expect(String(r.stdout)).toBe('');
+    const out = String(r.stdout).split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    expect(out.map((x) => [x.kind, x.status])).toEqual([['run', 'started'], ['export', 'failed'], ['run', 'failed']]);
     expect(readFileSync(path, 'utf8')).toBe(OLD);
     expect(readdirSync(dir).sort()).toEqual(['in.ndjson', 'out.csv']);
   });

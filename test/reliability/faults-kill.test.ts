@@ -173,7 +173,7 @@ describe('notify --state killed at random points (the state file stays valid, th
     const probeDir = tempDir();
     writeFileSync(join(probeDir, 'state.json'), oldState);
     const started = Date.now();
-    const probe = await run('notify', ['--via', `file:${probeDir}/box`, '--state', join(probeDir, 'state.json')], { input: events, env: { NOTIFY_NOW: T0 } });
+    const probe = await run('notify', ['--to', 'support@uni.org', '--via', `file:${probeDir}/box`, '--state', join(probeDir, 'state.json')], { input: events, env: { NOTIFY_NOW: T0 } });
     const spanMs = Date.now() - started;
     expect(probe.exitCode, probe.stderr).toBe(0);
     const fp = probe.records[0]!.fingerprint as string;
@@ -186,7 +186,7 @@ describe('notify --state killed at random points (the state file stays valid, th
       const dir = tempDir();
       const state = join(dir, 'state.json');
       writeFileSync(state, oldState);
-      const args = ['--via', `file:${dir}/box`, '--state', state];
+      const args = ['--to', 'support@uni.org', '--via', `file:${dir}/box`, '--state', state];
       const child = spawnBin('notify', args, { input: events, env: { NO_COLOR: '1', NOTIFY_NOW: T0 } });
       let point: string = kind;
       if (kind === 'random moment') {
@@ -216,7 +216,7 @@ describe('notify --state killed at random points (the state file stays valid, th
       const sentBefore = box().filter((n) => n.endsWith('.eml')).length;
       const next = await run('notify', args, { input: events, env: { NOTIFY_NOW: T0 }, timeout: 30_000 });
       expect(next.exitCode, next.stderr).toBe(0);
-      expect(next.records[0]).toMatchObject({ status: recorded ? 'skipped' : 'sent', fingerprint: fp });
+      expect(next.records[0]).toMatchObject({ status: recorded ? 'skipped' : 'written', fingerprint: fp });
       expect(fp in JSON.parse(readFileSync(state, 'utf8')).sent).toBe(true);
       expect(box().filter((n) => n.endsWith('.eml'))).toHaveLength(sentBefore + (recorded ? 0 : 1));
       outcomes.push(`${point} → ${howItEnded(r)}, ${recorded ? 'send recorded' : 'state unchanged'}, ${sentBefore} sent; next run ${next.records[0]!.status}`);

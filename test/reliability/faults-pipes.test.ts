@@ -58,17 +58,18 @@ beforeAll(async () => {
 
 // Each binary, its arguments and input, and what its first line must be.
 const CASES: Array<{ name: Binary; args: string; first: (line: string) => void; after?: () => void }> = [
-  { name: 'process', args: '--job pipes < directory.ndjson', first: (l) => expect(JSON.parse(l)).toHaveProperty('event_type') },
-  { name: 'analyze', args: '--by user < events.ndjson', first: (l) => expect(JSON.parse(l)).toMatchObject({ kind: 'summary', group: { by: 'user' } }) },
+  // An NDJSON stdout opens with its run record (docs/run-records.md): that is the first line.
+  { name: 'process', args: '--job pipes < directory.ndjson', first: (l) => expect(JSON.parse(l)).toEqual({ kind: 'run', tool: 'process', status: 'started' }) },
+  { name: 'analyze', args: '--by user < events.ndjson', first: (l) => expect(JSON.parse(l)).toEqual({ kind: 'run', tool: 'analyze', status: 'started' }) },
   { name: 'export-csv', args: '< events.ndjson', first: (l) => expect(l).toBe('email,name,center_id,registry_id,auth_email,category,message,action_needed,timestamp,event_id') },
-  { name: 'import-csv', args: 'events.csv', first: (l) => expect(JSON.parse(l)).toMatchObject({ email: 'u0@uni.org' }) },
+  { name: 'import-csv', args: 'events.csv', first: (l) => expect(JSON.parse(l)).toEqual({ kind: 'run', tool: 'import-csv', status: 'started' }) },
   // -q: notify reports each message it writes on stderr; quiet leaves only what a closed pipe would add.
   // Its messages are the product and its records only report them: a closed stdout does not
   // stop the deliveries (no alert is lost because a reader went away), so all 800 are in the outbox.
   {
     name: 'notify',
     args: '-q --via file:outbox-head --to support@uni.org < summaries.ndjson',
-    first: (l) => expect(JSON.parse(l)).toMatchObject({ kind: 'notification', status: 'sent' }),
+    first: (l) => expect(JSON.parse(l)).toEqual({ kind: 'run', tool: 'notify', status: 'started' }),
     after: () => expect(readdirSync(join(work, 'outbox-head'))).toHaveLength(800),
   },
 ];
@@ -97,7 +98,7 @@ describe('closed pipes', () => {
     const r = await bash(`${cmd('export-csv', '--pass-through -o passed.csv < events.ndjson')} | head -n 1`);
     expect(String(r.stderr)).toBe('');
     expect(r.exitCode).toBe(0);
-    expect(JSON.parse(String(r.stdout))).toHaveProperty('event_id');
+    expect(JSON.parse(String(r.stdout))).toEqual({ kind: 'run', tool: 'export-csv', status: 'started' });
     const after = readFileSync(join(work, 'passed.csv'), 'utf8');
     if (after !== 'old\n') expect((parse(after) as string[][]).slice(1)).toHaveLength(20_000);
   });
@@ -112,9 +113,9 @@ describe('closed pipes', () => {
     ].join('\n');
     const r = await bash(script);
     expect(r.exitCode, String(r.stderr)).toBe(0);
-    const notes = readFileSync(join(work, 'notification.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const notes = readFileSync(join(work, 'notification.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((n) => n.kind === 'notification');
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toMatchObject({ kind: 'notification', status: 'sent', job: 'user_management' });
+    expect(notes[0]).toMatchObject({ kind: 'notification', status: 'written', job: 'user_management', complete: true });
     const rows = (parse(readFileSync(join(work, 'errors.csv'))) as string[][]).slice(1);
     expect(rows.length).toBeGreaterThan(1000);
     expect(notes[0]!.error_count).toBe(rows.length);

@@ -41,7 +41,6 @@ describe('user-management pack: entries (seed 001 order)', () => {
     ['ORCID bad claim (1b.3)', base, [{ registry_id: 'R9', name: 'ann  EXAMPLE', emails: [], org_identities: [{ name: 'ORCID' }], claimed: true }], ['Bad ORCID Claims']],
     ['bad claim without ORCID', base, [{ registry_id: 'R9', name: 'Ann Example', emails: [], org_identities: ['Login'], claimed: true }], ['Incomplete Claim']],
     ['no creation date', base, [{ ...claimed, creation_date: null }], ['Unclaimed Records']],
-    ['not claimed', base, [{ ...claimed, claimed: false }], ['Unclaimed Records']],
     ['claimed without registry ID', base, [{ ...claimed, registry_id: null }], ['Unclaimed Records']],
     ['only unverified emails (1b.2)', base, [{ ...claimed, emails: [{ mail: 'a@x.edu', verified: false }] }], ['Unverified Email']],
     // Found by the entry's registry_id (no email to find it by); the registry spells the name differently, so it is not a bad claim under the entry's name.
@@ -55,6 +54,12 @@ describe('user-management pack: entries (seed 001 order)', () => {
     const evs = run([entry as JsonObject], persons as JsonObject[]);
     expect(cats(evs)).toEqual(expected);
     expect(evs.every((e) => e.event_type === 'error' && typeof e.action_needed === 'string')).toBe(true);
+  });
+
+  it('not claimed yet: no error (seed 001 queues it for the claim email), one success with outcome awaiting_claim', () => {
+    const evs = run([base as JsonObject], [{ ...claimed, claimed: false }] as JsonObject[]);
+    expect(evs).toHaveLength(1);
+    expect(evs[0]).toMatchObject({ event_type: 'success', category: 'User Successfully Created', details: { outcome: 'awaiting_claim' } });
   });
 
   it('a claimed person with no email: Unverified Email naming the record; under the entry\'s own name it is a bad claim first (seed 001 visit order)', () => {
