@@ -222,7 +222,9 @@ function makeInput(): { parts: string[]; registry: string } {
   return { parts, registry: reg };
 }
 
-const dropGeneratedAt = (line: string) => {
+/** The summary record of analyze's stdout (which opens and closes with run records), without its clock. */
+const dropGeneratedAt = (stdout: string) => {
+  const line = stdout.split('\n').find((l) => l.startsWith('{"kind":"summary"'))!;
   const { generated_at, ...rest } = JSON.parse(line);
   void generated_at;
   return rest;
