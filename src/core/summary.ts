@@ -85,7 +85,11 @@ export interface Summary {
 export interface SummaryPartial extends Omit<Summary, 'kind'> {
   kind: 'summary_partial';
   jobs: string[];
-  /** Started and ended runs per tool (a split stream's start and end may be in different pieces). */
+  /**
+   * Started and ended runs per tool, from older partials only: run records always travel on as
+   * records (every stage passes them through), and the final merge counts them where they land;
+   * counting them inside partials too would count a record twice on one path and once on another.
+   */
   runs: RunCounts;
 }
 
@@ -501,7 +505,7 @@ export class SummaryState {
   /** The partial state record (--partial): complete user list, and every job seen. */
   partial(): SummaryPartial {
     const c = this.common(true);
-    return { kind: 'summary_partial', ...c, complete: this.completeness.incompleteReasons().length === 0, jobs: [...this.jobs].sort(cmp), runs: this.completeness.runCounts() };
+    return { kind: 'summary_partial', ...c, complete: this.completeness.incompleteReasons().length === 0, jobs: [...this.jobs].sort(cmp), runs: {} };
   }
 }
 
