@@ -57,14 +57,18 @@ describe('the HTML report', () => {
     expect(text).toContain('delete_bad_record_and_reclaim_with_institutional_idp');
     expect(text).toMatch(/ada@x\.org Ada 7 2 /);
     expect(text).toContain('Errors per 15 minutes'.slice(0, 10));
-    expect(text).toContain('not recorded by the stage');
+    // Issue 12's summaries say whether the input was complete.
+    expect(text).toMatch(/Completeness complete/);
+    expect(textOf(renderHtmlReport({ ...summary(), complete: undefined } as unknown as JsonObject))).toContain('not recorded by the stage');
   });
 
   it('reads both shapes of actions_by_category (issue 12 adds counts per action)', () => {
     const s = { ...summary(), actions_by_category: { 'Bad ORCID Claims': { delete_and_reclaim: 1, ask_the_user: 1 } } } as JsonObject;
     expect(actionsOf(s, 'Bad ORCID Claims')).toEqual([['ask_the_user', 1], ['delete_and_reclaim', 1]]);
     expect(textOf(renderHtmlReport(s))).toMatch(/ask_the_user × 1 .*delete_and_reclaim × 1/);
-    expect(actionsOf(summary(), 'Unverified Email')).toEqual([['check_email_verification_in_comanage', null]]);
+    expect(actionsOf(summary(), 'Unverified Email')).toEqual([['check_email_verification_in_comanage', 1]]);
+    const old = { ...summary(), actions_by_category: { 'Unverified Email': 'check_email_verification_in_comanage' } } as JsonObject;
+    expect(actionsOf(old, 'Unverified Email')).toEqual([['check_email_verification_in_comanage', null]]);
   });
 
   it('says when the input was incomplete, and why', () => {
