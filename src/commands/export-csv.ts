@@ -513,7 +513,9 @@ export default defineCommand({
       };
       if (template) checkTemplatePrivacy(outputArg!, splitBy, opts.privacy);
     }
-    const redaction = opts.policy!.redact ? 'on' : 'off';
+    // The audit names the exemptions: --keep-key patterns are a partial "off" that must leave a trace.
+    const keep = opts.policy!.keepKeys ?? [];
+    const redaction = !opts.policy!.redact ? 'off' : keep.length ? keep.map((r) => r.source) : 'on';
     const audit: JsonObject = {
       by: { ...exportedBy() },
       privacy_level: opts.privacy?.level ?? null,

@@ -35,7 +35,8 @@ export function absent(v: unknown): boolean {
 
 export function optionalString(v: unknown): string | null {
   if (absent(v)) return null;
-  if (typeof v === 'string') return v.trim() === '' ? null : v;
+  // Trimmed before the absent test, as personName does: " None" is the Python None too.
+  if (typeof v === 'string') return absent(v.trim()) ? null : v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v instanceof ExactNumber) return v.text;
   return null;

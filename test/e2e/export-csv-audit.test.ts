@@ -44,6 +44,14 @@ describe('export-csv audit: by, privacy_level, redaction, argv; --audit-log FILE
     expect(lines[0]!.sha256).toBe(createHash('sha256').update(body).digest('hex'));
   });
 
+  it('--keep-key leaves its patterns as the redaction trace (a partial off is audited, not hidden)', async () => {
+    const dir = tempDir();
+    const log = join(dir, 'audit.ndjson');
+    const r = await run('export-csv', ['--keep-key', '^max_token$', '-o', join(dir, 'x.csv'), '--audit-log', log], { input });
+    expect(r.exitCode).toBe(0);
+    expect(auditLines(log)[0]).toMatchObject({ redaction: ['^max_token$'] });
+  });
+
   it('without --audit-log the export record still says who, at which level, and that redaction was on', async () => {
     const dir = tempDir();
     const policy = join(dir, 'p.json');
