@@ -87,8 +87,8 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
   return removed;
 }
 
-// Why: a short write is legal for write(2); loop until the whole buffer is on its way.
-async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+/** A short write is legal for write(2): loops until the whole buffer is on its way. */
+export async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   let off = 0;
   while (off < buf.length) {
     const { bytesWritten } = await fh.write(buf, off, buf.length - off);

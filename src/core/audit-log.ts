@@ -4,7 +4,7 @@
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
-import { fsyncDir, writeFailure } from './atomic-file.js';
+import { fsyncDir, writeAll, writeFailure } from './atomic-file.js';
 import { acquireLock } from './file-lock.js';
 import { redactValue } from './redact.js';
 import type { JsonObject } from './event.js';
@@ -36,15 +36,6 @@ export function exportedBy(): ExportedBy {
 export function auditArgv(tool: string, argv: readonly string[], redact: boolean): string[] {
   const all = [tool, ...argv];
   return redact ? all.map((a) => redactValue(a)) : all;
-}
-
-async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
-    if (bytesWritten <= 0) throw Object.assign(new Error('write made no progress'), { code: 'EIO' });
-    off += bytesWritten;
-  }
 }
 
 export interface AuditLogOptions {

@@ -124,3 +124,18 @@ export function failureKey(event: JsonObject): string | null {
   const action = typeof event.action_needed === 'string' ? event.action_needed : '';
   return JSON.stringify([job, user.trim().toLowerCase(), category, action]);
 }
+
+/** Reading a record written by another tool (or another version) defensively: a number, else 0. */
+export function num(v: JsonValue | undefined): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** A non-empty string, else null. */
+export function str(v: JsonValue | undefined): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** A plain object, else an empty one. */
+export function obj(v: JsonValue | undefined): JsonObject {
+  return isPlainObject(v) ? v : {};
+}

@@ -2,7 +2,7 @@
 // subject, text and headers, so tests and the library API need no transport to check content.
 import { createHash, randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
-import { defaultAction, isPlainObject, type JsonObject, type JsonValue } from './event.js';
+import { defaultAction, isPlainObject, num, obj, str, type JsonObject, type JsonValue } from './event.js';
 import { invalidOption } from './errors.js';
 import { NO_ACTION } from './summary.js';
 import { REDACTED, SECRET_KEY, couldBeSecret, redactValue } from './redact.js';
@@ -97,18 +97,6 @@ export function checkSubjectTemplate(template: string): void {
       throw invalidOption('subject', `may use ${SUBJECT_FIELDS.map((f) => `{${f}}`).join(' ')}`, `{${m[1]}}`);
     }
   }
-}
-
-function num(v: JsonValue | undefined): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
-function str(v: JsonValue | undefined): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
-}
-
-function obj(v: JsonValue | undefined): JsonObject {
-  return isPlainObject(v) ? v : {};
 }
 
 /** The job name as it leaves notify (subject, body, X-Batch-Job, outbox file name, webhook, record): redacted and one line. */

@@ -2,7 +2,7 @@
 // allows neither), inline CSS and SVG drawn here. Reads any summary-shaped record defensively
 // (notify passes what it received), escapes every string and redacts secrets as the CSV does.
 import { readFileSync } from 'node:fs';
-import { isPlainObject, defaultAction, type JsonObject, type JsonValue } from '../core/event.js';
+import { isPlainObject, defaultAction, num, obj, str, type JsonObject, type JsonValue } from '../core/event.js';
 import { redactValue } from '../core/redact.js';
 import { bucketStart, isTimelineUnit, nextBucket, TIMELINE_UNITS, type TimelineUnit } from './timeline.js';
 
@@ -36,18 +36,6 @@ function packageVersion(): string | null {
 }
 
 // ---- reading a summary defensively -------------------------------------------------------
-
-function num(v: JsonValue | undefined): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
-function str(v: JsonValue | undefined): string | null {
-  return typeof v === 'string' && v !== '' ? v : null;
-}
-
-function obj(v: JsonValue | undefined): JsonObject {
-  return isPlainObject(v) ? v : {};
-}
 
 function arr(v: JsonValue | undefined): JsonValue[] {
   return Array.isArray(v) ? v : [];
