@@ -25,3 +25,15 @@ export function durationOption(flag: string, raw: string | undefined, fallback: 
   if (ms === undefined || ms <= 0) throw invalidOption(flag, 'must be a duration such as 30s, 5m or 4h', text);
   return ms;
 }
+
+/** A span for people (email, report): 4s, 3m 20s, 5h 12m, then days past 48 hours (10d 1h, not 241h 0m). */
+export function durationText(ms: number): string {
+  if (!(ms >= 0)) return '';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}

@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { defaultAction, isPlainObject, num, obj, str, type JsonObject, type JsonValue } from './event.js';
 import { invalidOption } from './errors.js';
+import { durationText } from './duration.js';
 import { NO_ACTION } from './summary.js';
 import { REDACTED, SECRET_KEY, couldBeSecret, redactValue } from './redact.js';
 
@@ -164,15 +165,6 @@ export function renderSubject(template: string, summary: JsonObject, job: string
   let text = template === DEFAULT_SUBJECT && values.error_count === '1' ? DEFAULT_SUBJECT_ONE : template;
   if (template === DEFAULT_SUBJECT && incompleteReasonsOf(summary, extraReasons).length) text = `${text} (INCOMPLETE RUN)`;
   return headerSafe(redactText(text.replace(/\{([a-z_]+)\}/g, (m, k: string) => values[k] ?? m)));
-}
-
-function durationText(ms: number): string {
-  if (!(ms >= 0)) return '';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {

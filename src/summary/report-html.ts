@@ -2,6 +2,7 @@
 // allows neither), inline CSS and SVG drawn here. Reads any summary-shaped record defensively
 // (notify passes what it received), escapes every string and redacts secrets as the CSV does.
 import { readFileSync } from 'node:fs';
+import { durationText } from '../core/duration.js';
 import { isPlainObject, defaultAction, num, obj, str, type JsonObject, type JsonValue } from '../core/event.js';
 import { redactValue } from '../core/redact.js';
 import { bucketStart, isTimelineUnit, nextBucket, TIMELINE_UNITS, type TimelineUnit } from './timeline.js';
@@ -101,17 +102,6 @@ function timeText(iso: string | null): string {
   if (Number.isNaN(ms)) return t(iso);
   const s = new Date(ms).toISOString();
   return `${s.slice(0, 10)} ${s.slice(11, s.slice(17, 19) === '00' ? 16 : 19)} UTC`;
-}
-
-function durationText(ms: number): string {
-  if (!(ms >= 0)) return '';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
 // ---- sections ------------------------------------------------------------------------------
