@@ -5,8 +5,8 @@
 // Usage: node bench/ndjson-readers.mjs [events.ndjson]   (run `npx tsc -p .` first)
 import { createReadStream } from 'node:fs';
 import { createRequire } from 'node:module';
-import { BadLinePolicy } from '../dist/core/bad-lines.js';
-import { readNdjson } from '../dist/core/ndjson-reader.js';
+import { BadLinePolicy } from '../dist/stream/bad-lines.js';
+import { readNdjson } from '../dist/stream/ndjson-reader.js';
 
 const require = createRequire(import.meta.url);
 const ndjson = require('ndjson');

@@ -23,15 +23,15 @@ export {
   type JsonObject,
   type JsonValue,
   type UserContext,
-} from './core/event.js';
-export { normalizeEvent, InvalidEvent, type NormalizeContext } from './core/normalize.js';
+} from './event/event.js';
+export { normalizeEvent, InvalidEvent, type NormalizeContext } from './event/normalize.js';
 
 // Streams: the NDJSON reader and writer, the shared filters, and stages.
-export { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type TextLine, type Source, type ReadOptions } from './core/ndjson-reader.js';
-export { NdjsonWriter } from './core/ndjson-writer.js';
-export { buildFilter, parseWhere, getPath, type FilterOptions, type Predicate } from './core/filters.js';
-export { collect, type Emit, type Stage } from './core/stage.js';
-export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_ERRORS_PRESENT, UsageError, DataError } from './core/errors.js';
+export { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type TextLine, type Source, type ReadOptions } from './stream/ndjson-reader.js';
+export { NdjsonWriter } from './stream/ndjson-writer.js';
+export { buildFilter, parseWhere, getPath, type FilterOptions, type Predicate } from './stream/filters.js';
+export { collect, type Emit, type Stage } from './stream/stage.js';
+export { EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_ERRORS_PRESENT, UsageError, DataError } from './cli/errors.js';
 
 // process: records, CSV rows and log lines to events, through rule packs.
 export { createProcessStage, createLogStage, processRecords, processLogLines, looksLikeEvent, type ProcessOptions } from './commands/process.js';
@@ -67,8 +67,8 @@ export {
   type GroupBy,
   type UserBatch,
   type BatchError,
-} from './core/summary.js';
-export { renderSummaryTable, type TableOptions } from './core/table.js';
+} from './summary/summary.js';
+export { renderSummaryTable, type TableOptions } from './summary/table.js';
 export { renderHtmlReport, compareCategories, escapeHtml, DEFAULT_REPORT_USERS, type HtmlReportOptions } from './summary/report-html.js';
 export { Timeline, TIMELINE_UNITS, TIMELINE_MAX_BUCKETS, type ErrorsOverTime, type TimelineUnit } from './summary/timeline.js';
 
@@ -89,14 +89,14 @@ export {
   type PrivacyAction,
   type FieldAccess,
   type FieldDecision,
-} from './core/privacy.js';
-export { appendAuditRecord, exportedBy, auditArgv, type ExportedBy } from './core/audit-log.js';
+} from './redact/privacy.js';
+export { appendAuditRecord, exportedBy, auditArgv, type ExportedBy } from './durable/audit-log.js';
 export { importCsv, CsvRowParser, type ImportOptions } from './commands/import-csv.js';
-export { openAtomic, type AtomicFile } from './core/atomic-file.js';
-export { openLedger, type Ledger, type LedgerOptions, type LedgerResult } from './core/csv-ledger.js';
+export { openAtomic, type AtomicFile } from './durable/atomic-file.js';
+export { openLedger, type Ledger, type LedgerOptions, type LedgerResult } from './durable/ledger/csv-ledger.js';
 
 // notify: one consolidated message per summary, delivered with retries, never failing the job.
 export { createNotifyStage, notifyRecords, type NotifyOptions, type NotificationRecord } from './commands/notify.js';
-export { renderMessage, renderSubject, fingerprint, DEFAULT_SUBJECT, type RenderOptions, type RenderedMessage } from './core/message.js';
-export { withRetry, classify, type RetryPolicy } from './core/delivery.js';
-export { createTransportFor, maskVia, type Transport } from './transports/index.js';
+export { renderMessage, renderSubject, fingerprint, DEFAULT_SUBJECT, type RenderOptions, type RenderedMessage } from './notify/message.js';
+export { withRetry, classify, type RetryPolicy } from './notify/delivery.js';
+export { createTransportFor, maskVia, type Transport } from './notify/transports/index.js';

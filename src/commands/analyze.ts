@@ -1,9 +1,9 @@
 // analyze: events in, the run's summary out (one per group with --by), or partial states
 // (--partial) that --merge combines into exactly the summary of one pass over all the input.
-import { stringifyExact } from '../core/exact-number.js';
-import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
-import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
-import { DataError, EXIT_ERRORS_PRESENT, invalidOption } from '../core/errors.js';
+import { stringifyExact } from '../stream/exact-number.js';
+import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
+import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
+import { DataError, EXIT_ERRORS_PRESENT, invalidOption } from '../cli/errors.js';
 import {
   groupValue,
   stableStringify,
@@ -15,14 +15,14 @@ import {
   type Summary,
   type SummaryLimits,
   type SummaryPartial,
-} from '../core/summary.js';
-import { InvalidPartial, isMergeable, readPartial } from '../core/summary-partial.js';
-import { openAtomic } from '../core/atomic-file.js';
+} from '../summary/summary.js';
+import { InvalidPartial, isMergeable, readPartial } from '../summary/summary-partial.js';
+import { openAtomic } from '../durable/atomic-file.js';
 import { readFile } from 'node:fs/promises';
-import { Completeness } from '../core/run-record.js';
-import type { JsonObject } from '../core/event.js';
-import type { Item } from '../core/ndjson-reader.js';
-import type { Predicate } from '../core/filters.js';
+import { Completeness } from '../stream/run-record.js';
+import type { JsonObject } from '../event/event.js';
+import type { Item } from '../stream/ndjson-reader.js';
+import type { Predicate } from '../stream/filters.js';
 
 /** merge-partial merges partial states into one partial state (a combiner, or a tree of merges). */
 export type AnalyzeMode = 'summary' | 'partial' | 'merge' | 'merge-partial';
@@ -427,6 +427,6 @@ export async function readPreviousSummaries(path: string): Promise<JsonObject[]>
 }
 
 async function renderTables(list: Summary[]): Promise<string> {
-  const { renderSummaryTable } = await import('../core/table.js');
+  const { renderSummaryTable } = await import('../summary/table.js');
   return list.map((s) => renderSummaryTable(s)).join('\n');
 }

@@ -2,25 +2,25 @@
 // with seed 000's defaults and safe cells (formula neutralisation, redaction) unless told not to.
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../core/cli.js';
-import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type ColumnRule, type CsvFormat } from '../core/csv-encoder.js';
-import { Spill, type SpillOptions } from '../core/csv-spill.js';
-import { EVENT_COLUMNS, USER_FIELDS } from '../core/flatten.js';
-import { isEvent, isPlainObject, type JsonObject } from '../core/event.js';
-import { getPath } from '../core/filters.js';
-import { durationOption } from '../core/duration.js';
-import { describeError, invalidOption, UsageError, EXIT_FAILURE } from '../core/errors.js';
-import { openAtomic, type AtomicFile } from '../core/atomic-file.js';
-import { backupFile } from '../core/backup.js';
-import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPrivacyPolicy, type FieldDecision, type PrivacyPolicy } from '../core/privacy.js';
-import { appendAuditRecord, auditArgv, checkAuditLog, exportedBy } from '../core/audit-log.js';
+import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../cli/run.js';
+import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type ColumnRule, type CsvFormat } from '../csv/write/csv-encoder.js';
+import { Spill, type SpillOptions } from '../csv/write/spill.js';
+import { EVENT_COLUMNS, USER_FIELDS } from '../csv/write/flatten.js';
+import { isEvent, isPlainObject, type JsonObject } from '../event/event.js';
+import { getPath } from '../stream/filters.js';
+import { durationOption } from '../cli/duration.js';
+import { describeError, invalidOption, UsageError, EXIT_FAILURE } from '../cli/errors.js';
+import { openAtomic, type AtomicFile } from '../durable/atomic-file.js';
+import { backupFile } from '../durable/backup.js';
+import { applyPrivacy, checkPrivacyLevel, decideColumn, hasRulesBelow, loadPrivacyPolicy, type FieldDecision, type PrivacyPolicy } from '../redact/privacy.js';
+import { appendAuditRecord, auditArgv, checkAuditLog, exportedBy } from '../durable/audit-log.js';
 import { createHash, type Hash } from 'node:crypto';
-import { openLedger, readCsvHeader, type Ledger, type LedgerResult, type LedgerRow } from '../core/csv-ledger.js';
-import { cellText, forEachLeaf } from '../core/flatten.js';
-import { stringifyExact } from '../core/exact-number.js';
-import { gzipAtomic, isGzipPath } from '../core/gzip.js';
-import { REDACTED, couldBeSecret, keyRule, redactValue } from '../core/redact.js';
-import { parseDuration } from '../core/duration.js';
+import { openLedger, readCsvHeader, type Ledger, type LedgerResult, type LedgerRow } from '../durable/ledger/csv-ledger.js';
+import { cellText, forEachLeaf } from '../csv/write/flatten.js';
+import { stringifyExact } from '../stream/exact-number.js';
+import { gzipAtomic, isGzipPath } from '../stream/gzip.js';
+import { REDACTED, couldBeSecret, keyRule, redactValue } from '../redact/redact.js';
+import { parseDuration } from '../cli/duration.js';
 
 /** Where encoded bytes go; the chunk may be reused once the promise resolves. */
 export interface ByteSink {

@@ -1,14 +1,14 @@
-// import-csv: CSV in (the shared reader of core/csv-reader.ts), one flat JSON object per row
+// import-csv: CSV in (the shared reader of csv/read/csv-reader.ts), one flat JSON object per row
 // out. Every value is a string; an empty cell is "" (CSV cannot tell an empty string from a
 // null, so nothing is invented).
-import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../core/cli.js';
-import { parseCharOption, validateFormat } from '../core/csv-encoder.js';
-import { CsvRowParser, type ImportOptions } from '../core/csv-reader.js';
-import { UsageError } from '../core/errors.js';
-import type { BadLine } from '../core/bad-lines.js';
-import type { JsonObject } from '../core/event.js';
-import type { Predicate } from '../core/filters.js';
-import { readChunks, type Source } from '../core/ndjson-reader.js';
+import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../cli/run.js';
+import { parseCharOption, validateFormat } from '../csv/write/csv-encoder.js';
+import { CsvRowParser, type ImportOptions } from '../csv/read/csv-reader.js';
+import { UsageError } from '../cli/errors.js';
+import type { BadLine } from '../stream/bad-lines.js';
+import type { JsonObject } from '../event/event.js';
+import type { Predicate } from '../stream/filters.js';
+import { readChunks, type Source } from '../stream/ndjson-reader.js';
 
 export { CsvRowParser, type ImportOptions };
 

@@ -1,18 +1,18 @@
 // notify: summaries (or events, summarized here) in, one message per summary delivered, one
 // `notification` record per message out. Mail trouble never fails the job unless --strict.
-import { parseIso } from '../core/time.js';
+import { parseIso } from '../cli/time.js';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
-import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
-import { isEvent, type JsonObject, type JsonValue } from '../core/event.js';
-import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../core/errors.js';
-import { durationOption, parseDuration } from '../core/duration.js';
-import { createSummaryBuilder } from '../core/summary.js';
-import { Completeness } from '../core/run-record.js';
-import type { Predicate } from '../core/filters.js';
+import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
+import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
+import { isEvent, type JsonObject, type JsonValue } from '../event/event.js';
+import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../cli/errors.js';
+import { durationOption, parseDuration } from '../cli/duration.js';
+import { createSummaryBuilder } from '../summary/summary.js';
+import { Completeness } from '../stream/run-record.js';
+import type { Predicate } from '../stream/filters.js';
 import {
   checkSubjectTemplate,
   DEFAULT_MAX_SUMMARIES,
@@ -31,10 +31,10 @@ import {
   toExportRef,
   type ExportRef,
   type NotAttached,
-} from '../core/message.js';
-import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../core/delivery.js';
-import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../transports/index.js';
-import type { OutgoingAttachment } from '../transports/types.js';
+} from '../notify/message.js';
+import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../notify/delivery.js';
+import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../notify/transports/index.js';
+import type { OutgoingAttachment } from '../notify/transports/types.js';
 import { renderHtmlReport } from '../summary/report-html.js';
 
 export const DEFAULT_TIMEOUT = '30s';

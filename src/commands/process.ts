@@ -1,20 +1,20 @@
 // process: raw records in, categorized v1 events out. Partial events are validated and
 // normalized; directory entries (NDJSON or CSV) and log lines go through rule packs.
-import { stringifyExact } from '../core/exact-number.js';
-import { commonArgs, defineCommand, filesArg, filterArgs } from '../core/cli.js';
-import { runStage, runStageOver, type Emit, type Stage } from '../core/stage.js';
-import { normalizeEvent, InvalidEvent } from '../core/normalize.js';
-import { failureKey, isEvent, type JsonObject } from '../core/event.js';
-import { parseIso } from '../core/time.js';
-import { readLines, sourcesFromArgs } from '../core/ndjson-reader.js';
-import { DataError, invalidOption } from '../core/errors.js';
-import type { Item, TextLine } from '../core/ndjson-reader.js';
-import type { Predicate } from '../core/filters.js';
+import { stringifyExact } from '../stream/exact-number.js';
+import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
+import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
+import { normalizeEvent, InvalidEvent } from '../event/normalize.js';
+import { failureKey, isEvent, type JsonObject } from '../event/event.js';
+import { parseIso } from '../cli/time.js';
+import { readLines, sourcesFromArgs } from '../stream/ndjson-reader.js';
+import { DataError, invalidOption } from '../cli/errors.js';
+import type { Item, TextLine } from '../stream/ndjson-reader.js';
+import type { Predicate } from '../stream/filters.js';
 import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
 import { userManagementPack } from '../rules/user-management.js';
 import { checkDisabled, listRules, loadPacks } from '../rules/loader.js';
 import { loadRegistry, NO_REGISTRY } from '../rules/registry.js';
-import { readCsvRecords } from '../rules/csv-records.js';
+import { readCsvRecords } from '../csv/read/csv-records.js';
 import type { RegistryIndex, RulePack } from '../rules/types.js';
 
 export interface ProcessOptions {

@@ -1,7 +1,7 @@
 // Runs rule packs over directory entries and log lines and builds v1 events. Everything
 // per run (enabled rules, category table, registry index, duplicate memory) is set up once;
 // per record it is a loop over plain functions and a few Map lookups.
-import { isExactNumber } from '../core/exact-number.js';
+import { isExactNumber } from '../stream/exact-number.js';
 import {
   CATEGORIES,
   defaultAction,
@@ -13,10 +13,10 @@ import {
   type JsonObject,
   type JsonValue,
   type UserContext,
-} from '../core/event.js';
-import { centerId, optionalString } from '../core/normalize.js';
-import type { Emit } from '../core/stage.js';
-import type { Item, TextLine } from '../core/ndjson-reader.js';
+} from '../event/event.js';
+import { centerId, optionalString } from '../event/normalize.js';
+import type { Emit } from '../stream/stage.js';
+import type { Item, TextLine } from '../stream/ndjson-reader.js';
 import { parseEntry } from './entry.js';
 import { KeyMemory } from './key-memory.js';
 import { parseLogLine } from './log-line.js';

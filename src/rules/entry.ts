@@ -1,8 +1,8 @@
 // Parses a directory entry once (from NDJSON or from a CSV row of strings) so that every
 // rule reads typed fields, and a malformed field is a listed problem, never an exception.
-import { isExactNumber } from '../core/exact-number.js';
-import { absent, centerId, optionalString, personName } from '../core/normalize.js';
-import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js';
+import { isExactNumber } from '../stream/exact-number.js';
+import { absent, centerId, optionalString, personName } from '../event/normalize.js';
+import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
 import type { Authorization, DirectoryEntry } from './types.js';
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;

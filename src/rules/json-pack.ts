@@ -1,7 +1,7 @@
 // Simple packs without code: log regex → category, and entry field checks written as
 // --where expressions (the same syntax as the shared filters), compiled once at load time.
-import { getPath, parseWhere, type Predicate } from '../core/filters.js';
-import { isPlainObject, type EventType, type JsonObject, type JsonValue } from '../core/event.js';
+import { getPath, parseWhere, type Predicate } from '../stream/filters.js';
+import { isPlainObject, type EventType, type JsonObject, type JsonValue } from '../event/event.js';
 import type { EntryRule, LogRule, Rule, RulePack } from './types.js';
 
 export class PackError extends Error {}

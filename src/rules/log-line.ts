@@ -1,6 +1,6 @@
 // Splits a job's log line into prefix (time, level, logger) and message, for the Python
 // logging layouts the jobs use; a line without a prefix is all message.
-import { parseIso } from '../core/time.js';
+import { parseIso } from '../cli/time.js';
 import type { LogLine } from './types.js';
 
 const LEVEL = '(DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL|FATAL)';

@@ -2,13 +2,13 @@
 // in Maps (by email, by registry ID, bad claims by full name), so each entry costs a few lookups.
 import { extname } from 'node:path';
 import { createReadStream } from 'node:fs';
-import { decompressed } from '../core/gzip.js';
-import { absent, optionalString, personName } from '../core/normalize.js';
-import { isPlainObject, type JsonObject, type JsonValue } from '../core/event.js';
-import { readNdjson, type Item, type Source } from '../core/ndjson-reader.js';
-import { BadLinePolicy } from '../core/bad-lines.js';
+import { decompressed } from '../stream/gzip.js';
+import { absent, optionalString, personName } from '../event/normalize.js';
+import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
+import { readNdjson, type Item, type Source } from '../stream/ndjson-reader.js';
+import { BadLinePolicy } from '../stream/bad-lines.js';
 import { booleanCell, emailKey, listCell, nameKey } from './entry.js';
-import { readCsvRecords } from './csv-records.js';
+import { readCsvRecords } from '../csv/read/csv-records.js';
 import type { RegistryEmail, RegistryIndex, RegistryPerson } from './types.js';
 
 const NONE: readonly RegistryPerson[] = Object.freeze([]);

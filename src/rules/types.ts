@@ -1,6 +1,6 @@
 // The rule-pack interface: what a pack (built-in, JavaScript module or JSON file) gives
 // `process`. The built-in user-management pack is written against exactly this interface.
-import type { EventType, JsonObject } from '../core/event.js';
+import type { EventType, JsonObject } from '../event/event.js';
 
 /** A directory entry as rules see it: fields already parsed once, with the raw record beside them. */
 export interface DirectoryEntry {

@@ -1,7 +1,7 @@
 // The built-in `user-management` pack: seed 001's checks (ActiveUserProcess.visit in its
 // order, ClaimedUserProcess/UpdateUserProcess, the FailureAnalyzer methods, proactive checks
 // 1b.1–1b.4) over directory entries, and the log message of every failure point.
-import type { JsonObject } from '../core/event.js';
+import type { JsonObject } from '../event/event.js';
 import type { EntryRule, Finding, LogRule, RegistryPerson, RuleResult, RulePack, SuccessInfo } from './types.js';
 
 function hasOrcid(persons: readonly RegistryPerson[]): boolean {

@@ -2,9 +2,9 @@
 // allows neither), inline CSS and SVG drawn here. Reads any summary-shaped record defensively
 // (notify passes what it received), escapes every string and redacts secrets as the CSV does.
 import { readFileSync } from 'node:fs';
-import { durationText } from '../core/duration.js';
-import { isPlainObject, defaultAction, num, obj, str, type JsonObject, type JsonValue } from '../core/event.js';
-import { redactValue } from '../core/redact.js';
+import { durationText } from '../cli/duration.js';
+import { isPlainObject, defaultAction, num, obj, str, type JsonObject, type JsonValue } from '../event/event.js';
+import { redactValue } from '../redact/redact.js';
 import { bucketStart, isTimelineUnit, nextBucket, TIMELINE_UNITS, type TimelineUnit } from './timeline.js';
 
 export interface HtmlReportOptions {

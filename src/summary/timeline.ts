@@ -2,7 +2,7 @@
 // unit is a whole number of the one before (1m ⊂ 5m ⊂ 15m ⊂ 1h ⊂ 6h ⊂ 1d ⊂ 1mo ⊂ 1y), so rolling a
 // histogram up to a coarser unit is exact, and the unit is "the finest at which the non-empty
 // buckets fit the cap": a function of the set of error times, not of how the input was split.
-import { isPlainObject, type JsonValue } from '../core/event.js';
+import { isPlainObject, type JsonValue } from '../event/event.js';
 
 export const TIMELINE_UNITS = ['1m', '5m', '15m', '1h', '6h', '1d', '1mo', '1y'] as const;
 export type TimelineUnit = (typeof TIMELINE_UNITS)[number];

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeRecords, createAnalyzeStage, type AnalyzeOptions } from '../../src/commands/analyze.js';
-import { collect } from '../../src/core/stage.js';
-import { renderSummaryTable, bar } from '../../src/core/table.js';
-import { summarizeEvents } from '../../src/core/summary.js';
-import type { JsonObject } from '../../src/core/event.js';
+import { collect } from '../../src/stream/stage.js';
+import { renderSummaryTable, bar } from '../../src/summary/table.js';
+import { summarizeEvents } from '../../src/summary/summary.js';
+import type { JsonObject } from '../../src/event/event.js';
 
 const NOW = '2026-12-01T00:00:00.000Z';
 

@@ -3,16 +3,16 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { summarizeEvents } from '../../src/core/summary.js';
-import { checkSubjectTemplate, DEFAULT_SUBJECT, fingerprint, headerSafe, isAddress, redactDeep, renderMessage, renderSubject } from '../../src/core/message.js';
-import { backoffDelay, classify, DeliveryError, emptyState, recentSend, recordSend, withRetry } from '../../src/core/delivery.js';
+import { summarizeEvents } from '../../src/summary/summary.js';
+import { checkSubjectTemplate, DEFAULT_SUBJECT, fingerprint, headerSafe, isAddress, redactDeep, renderMessage, renderSubject } from '../../src/notify/message.js';
+import { backoffDelay, classify, DeliveryError, emptyState, recentSend, recordSend, withRetry } from '../../src/notify/delivery.js';
 import { notifyRecords, type NotifyOptions } from '../../src/commands/notify.js';
-import { createFileOutbox, type OutgoingMessage, type Transport } from '../../src/transports/index.js';
-import { safeName } from '../../src/transports/file-outbox.js';
-import { safeHeaders } from '../../src/transports/mime.js';
-import { collect } from '../../src/core/stage.js';
+import { createFileOutbox, type OutgoingMessage, type Transport } from '../../src/notify/transports/index.js';
+import { safeName } from '../../src/notify/transports/file-outbox.js';
+import { safeHeaders } from '../../src/notify/transports/mime.js';
+import { collect } from '../../src/stream/stage.js';
 import { tempDir } from '../helpers/run.js';
-import type { JsonObject } from '../../src/core/event.js';
+import type { JsonObject } from '../../src/event/event.js';
 
 function ev(email: string, category: string, message = 'msg', job: string | null = 'user_management'): JsonObject {
   return {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/run.js';
-import { openAtomic, removeStaleTemps } from '../../src/core/atomic-file.js';
+import { openAtomic, removeStaleTemps } from '../../src/durable/atomic-file.js';
 
 const writer = join(ROOT, 'test/fixtures/atomic-writer.mjs');
 // Waits (by polling the folder, not by timing) until the writer's temporary file holds data.

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tempDir } from '../helpers/run.js';
-import { backupFile, backupStamp, listBackupsOf } from '../../src/core/backup.js';
+import { backupFile, backupStamp, listBackupsOf } from '../../src/durable/backup.js';
 
 describe('backupFile', () => {
   it('returns null and creates nothing when the file does not exist', async () => {

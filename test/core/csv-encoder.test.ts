@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
-import { ChunkBuffer, makeRowEncoder, parseCharOption, RowBuilder, type CsvFormat } from '../../src/core/csv-encoder.js';
+import { ChunkBuffer, makeRowEncoder, parseCharOption, RowBuilder, type CsvFormat } from '../../src/csv/write/csv-encoder.js';
 
 const formats = fc.record({
   delimiter: fc.constantFrom(',', ';', '\t', '|', ' '),

@@ -5,7 +5,7 @@ import { parse } from 'csv-parse/sync';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/run.js';
-import { openLedger, type LedgerOptions } from '../../src/core/csv-ledger.js';
+import { openLedger, type LedgerOptions } from '../../src/durable/ledger/csv-ledger.js';
 
 const encodeRow = (cells: string[]) => cells.map((c) => (/[;"\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(';') + '\n';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/run.js';
-import { openLedger, type LedgerOptions } from '../../src/core/csv-ledger.js';
+import { openLedger, type LedgerOptions } from '../../src/durable/ledger/csv-ledger.js';
 
 // A plain RFC 4180 encoder, standing in for export-csv's.
 const rfc4180 = (delimiter: string) => (cells: string[]) =>
@@ -283,7 +283,7 @@ describe('csv ledger: properties', () => {
 
 describe('csv-scan (the ledger reader)', () => {
   it('agrees with csv-parse on any RFC 4180 file, and its byte ranges tile the file', async () => {
-    const { CsvScanner } = await import('../../src/core/csv-scan.js');
+    const { CsvScanner } = await import('../../src/csv/read/csv-scan.js');
     const cell = fc.string({ unit: fc.constantFrom('a', 'ü', '日', ';', ',', '\t', '"', '\n', '\r', ' ', 'x') , maxLength: 8 });
     fc.assert(
       fc.property(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parse } from 'csv-parse/sync';
-import { splitQuotedRecord } from '../../src/core/csv-record.js';
+import { splitQuotedRecord } from '../../src/csv/read/csv-record.js';
 
 // csv-parse with import-csv's options is the reference: same cells for what it accepts, and
 // null (so import-csv falls back to csv-parse's own diagnostics) for what it rejects.

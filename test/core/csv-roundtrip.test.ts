@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { toCsv } from '../../src/commands/export-csv.js';
 import { importCsv } from '../../src/commands/import-csv.js';
-import { cellText, flattenRecord } from '../../src/core/flatten.js';
-import type { JsonObject } from '../../src/core/event.js';
+import { cellText, flattenRecord } from '../../src/csv/write/flatten.js';
+import type { JsonObject } from '../../src/event/event.js';
 
 const text = fc.oneof(
   fc.string({ unit: 'grapheme' }),

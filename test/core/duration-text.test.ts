@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { durationText } from '../../src/core/duration.js';
+import { durationText } from '../../src/cli/duration.js';
 
 describe('durationText: the run span the email and the report show', () => {
   it('seconds, minutes, hours, then days past 48 hours; nothing for a negative or unknown span', () => {

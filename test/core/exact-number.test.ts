@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { mayHoldInexactNumber, parseJson, stringifyExact } from '../../src/core/exact-number.js';
+import { mayHoldInexactNumber, parseJson, stringifyExact } from '../../src/stream/exact-number.js';
 
 // A JSON number's text, in every form the grammar allows.
 const numberText = fc

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/run.js';
-import { acquireLock, pidAlive, withLock } from '../../src/core/file-lock.js';
+import { acquireLock, pidAlive, withLock } from '../../src/durable/file-lock.js';
 
 const counterScript = join(ROOT, 'test/fixtures/lock-counter.mjs');
 

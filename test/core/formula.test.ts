@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { needsNeutralising, neutraliseFormula, unescapeFormula } from '../../src/core/formula.js';
+import { needsNeutralising, neutraliseFormula, unescapeFormula } from '../../src/csv/write/formula.js';
 
 const triggers = ['=', '+', '-', '@', '\t', '\r'];
 const isNumber = (s: string) => /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s);

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyPrivacy, decideColumn, decideField, hasRulesBelow, parsePrivacyPolicy, ruleFor, type PrivacyPolicy } from '../../src/core/privacy.js';
-import { flattenRecord } from '../../src/core/flatten.js';
+import { applyPrivacy, decideColumn, decideField, hasRulesBelow, parsePrivacyPolicy, ruleFor, type PrivacyPolicy } from '../../src/redact/privacy.js';
+import { flattenRecord } from '../../src/csv/write/flatten.js';
 import { ROOT } from '../helpers/run.js';
 
 const policy = (obj: unknown): PrivacyPolicy => parsePrivacyPolicy(JSON.stringify(obj, null, 2), 'p.json');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { REDACTED, redactValue, secretKeyMatcher } from '../../src/core/redact.js';
+import { REDACTED, redactValue, secretKeyMatcher } from '../../src/redact/redact.js';
 
 const alnum = (min: number, max: number, chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789') =>
   fc.string({ unit: fc.constantFrom(...chars), minLength: min, maxLength: max });

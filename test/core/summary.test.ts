@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createSummaryBuilder, summarizeEvents, type Summary } from '../../src/core/summary.js';
-import { readPartial } from '../../src/core/summary-partial.js';
+import { createSummaryBuilder, summarizeEvents, type Summary } from '../../src/summary/summary.js';
+import { readPartial } from '../../src/summary/summary-partial.js';
 import { createAnalyzeStage, type AnalyzeOptions } from '../../src/commands/analyze.js';
-import type { JsonObject } from '../../src/core/event.js';
+import type { JsonObject } from '../../src/event/event.js';
 
 const NOW = '2026-12-01T00:00:00.000Z';
 

@@ -13,8 +13,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execa } from 'execa';
 import { createAnalyzeStage, type AnalyzeOptions } from '../../src/commands/analyze.js';
-import { buildFilter } from '../../src/core/filters.js';
-import type { JsonObject } from '../../src/core/event.js';
+import { buildFilter } from '../../src/stream/filters.js';
+import type { JsonObject } from '../../src/event/event.js';
 import { run } from '../helpers/run.js';
 
 const NOW = '2026-12-01T00:00:00.000Z';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, ndjson, run, tempDir } from '../helpers/run.js';
-import { CATEGORIES } from '../../src/core/event.js';
+import { CATEGORIES } from '../../src/event/event.js';
 
 const data = (f: string) => join(ROOT, 'examples/data', f);
 const pairs = (recs: Array<Record<string, any>>) => recs.map((e) => [e.user_context.email, e.category]);

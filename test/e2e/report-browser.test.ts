@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { ROOT, run, tempDir } from '../helpers/run.js';
 import { launchBrowser, layoutOf, noBrowser, screenshot, type TestBrowser } from '../helpers/browser.js';
 import { renderHtmlReport } from '../../src/summary/report-html.js';
-import { SummaryState } from '../../src/core/summary.js';
-import type { JsonObject } from '../../src/core/event.js';
+import { SummaryState } from '../../src/summary/summary.js';
+import type { JsonObject } from '../../src/event/event.js';
 
 let browser: TestBrowser;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BINARIES, binPath, ROOT, run, tempDir, type Binary } from '../helpers/run.js';
-import { manPages } from '../../src/core/man-pages.js';
+import { manPages } from '../../src/cli/man-pages.js';
 
 const EVENTS = readFileSync(join(ROOT, 'examples', 'data', 'events.ndjson'), 'utf8')
   .split('\n')

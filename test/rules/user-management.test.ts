@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createRuleEngine } from '../../src/rules/engine.js';
 import { buildRegistryIndex, parsePerson } from '../../src/rules/registry.js';
 import { userManagementPack, classifyFlywheelError } from '../../src/rules/user-management.js';
-import { CATEGORIES, type JsonObject } from '../../src/core/event.js';
+import { CATEGORIES, type JsonObject } from '../../src/event/event.js';
 import type { RegistryIndex } from '../../src/rules/types.js';
 
 const NOW = '2026-11-21T00:00:00.000Z';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { actionsOf, compareCategories, escapeHtml, renderHtmlReport, timeBars } from '../../src/summary/report-html.js';
-import { summarizeEvents } from '../../src/core/summary.js';
-import type { JsonObject } from '../../src/core/event.js';
+import { summarizeEvents } from '../../src/summary/summary.js';
+import type { JsonObject } from '../../src/event/event.js';
 
 const ev = (category: string, email: string | null, name: string, message: string, ts: string, action: string | null = null): JsonObject => ({
   event_type: 'error',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bucketStart, nextBucket, Timeline, TIMELINE_UNITS } from '../../src/summary/timeline.js';
-import { summarizeEvents } from '../../src/core/summary.js';
-import { readPartial } from '../../src/core/summary-partial.js';
+import { summarizeEvents } from '../../src/summary/summary.js';
+import { readPartial } from '../../src/summary/summary-partial.js';
 
 const T0 = Date.parse('2026-11-21T00:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();

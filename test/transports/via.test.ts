@@ -1,8 +1,8 @@
 // --via parsing and the masking of credentials in everything a transport shows.
 import { describe, expect, it } from 'vitest';
-import { createTransportFor, maskVia } from '../../src/transports/index.js';
-import { displaySmtp, parseSmtpUrl } from '../../src/transports/smtp.js';
-import { maskUrl } from '../../src/transports/webhook.js';
+import { createTransportFor, maskVia } from '../../src/notify/transports/index.js';
+import { displaySmtp, parseSmtpUrl } from '../../src/notify/transports/smtp.js';
+import { maskUrl } from '../../src/notify/transports/webhook.js';
 
 describe('--via', () => {
   it('picks the transport by scheme', () => {

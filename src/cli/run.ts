@@ -1,0 +1,403 @@
+// The runner every binary shares: strict argument parsing (unknown flags exit 2, with the
+// nearest flag suggested), --help, -V, --completions, one-line errors, exit codes, EPIPE as a
+// quiet end. The argument definitions keep citty's ArgsDef shape (type, description,
+// valueHint, alias, default, options); help is rendered here (cli/help.ts), because citty's
+// renderer neither wraps to the terminal nor groups flags nor shows examples.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { createLogger, type Logger } from './logger.js';
+import { BadLinePolicy } from '../stream/bad-lines.js';
+import { NdjsonWriter } from '../stream/ndjson-writer.js';
+import { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type Source, type TextLine } from '../stream/ndjson-reader.js';
+import { buildFilter, type Predicate } from '../stream/filters.js';
+import { clearProgressLine, Progress } from './progress.js';
+import { runEnded, runStarted } from '../stream/run-record.js';
+import { describeError, exitCodeOf, invalidOption, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
+
+export interface ToolArgDef {
+  type: 'boolean' | 'string' | 'enum' | 'positional';
+  description: string;
+  valueHint?: string;
+  alias?: string;
+  default?: string | boolean;
+  options?: string[];
+  required?: boolean;
+  /** A string option that may be given bare (`--backup`): this value then applies, unless a number follows. */
+  bare?: string;
+}
+
+export type ToolArgs = Record<string, ToolArgDef>;
+
+export interface ToolCommand {
+  meta: { name: string; description: string };
+  args: ToolArgs;
+  /** Two or three real uses, shown in --help and the man page. */
+  examples?: Array<{ text: string; command: string }>;
+  /** A closing line of --help (where the docs are). */
+  seeAlso?: string;
+  /** What the binary reads, for the hint printed when stdin is a terminal (default NDJSON). */
+  input?: (args: Record<string, string | boolean | undefined>) => string;
+  /** What to do when an NDJSON input looks like CSV. */
+  csvHint?: string;
+  run(ctx: ToolContext): Promise<number | void>;
+  /** Whether stdout carries NDJSON for these options (then it opens and closes with run records); default yes. */
+  writesRecords?(args: Record<string, string | boolean | undefined>): boolean;
+}
+
+/** citty's defineCommand shape, typed for our runner. */
+export function defineCommand(def: ToolCommand): ToolCommand {
+  return def;
+}
+
+export interface ToolContext {
+  tool: string;
+  /** The arguments as given (after the program name), for audit records. */
+  argv: readonly string[];
+  /** The last value of each option (strings), or its boolean. */
+  args: Record<string, string | boolean | undefined>;
+  /** Every value of a repeatable option, comma lists kept as given. */
+  list(name: string): string[];
+  /** Positional arguments (input files; `-` is stdin). */
+  files: string[];
+  log: Logger;
+  out: NdjsonWriter;
+  policy: BadLinePolicy;
+  progress: Progress;
+  /** The shared filters, or null when none was given. */
+  filter: Predicate | null;
+  /** Set when stdout was closed by its reader: stop producing. */
+  stop: { stopped: boolean };
+  sources(): Source[];
+  /** --max-line-bytes, parsed once: every reader of this run uses the same limit. */
+  maxLineBytes: number;
+  records(): AsyncGenerator<Item[]>;
+  lines(): AsyncGenerator<TextLine[]>;
+  /** For readers of this run's input: idle flush of stdout, bytes for the progress percentage. */
+  readHooks: { onIdle: () => void; onBytes: (n: number) => void };
+  /** Parses an integer option, with a usage error naming the flag. */
+  int(name: string, min?: number): number | undefined;
+  /** Why this run is failing though it ends normally (exit 1): said in its end-of-run record. */
+  fail(reason: string): void;
+}
+
+/** Options every binary has. */
+export const commonArgs = {
+  quiet: { type: 'boolean', alias: 'q', description: 'Only errors on stderr' },
+  verbose: { type: 'boolean', alias: 'v', description: 'Debug output and stack traces on stderr' },
+  progress: { type: 'boolean', description: 'Progress on stderr; by default shown when stderr is a TTY, the input is files (so a percentage can be shown) and the run passes 2 s; --no-progress turns it off' },
+  'max-bad': { type: 'string', valueHint: 'N', default: '0', description: 'Malformed input lines tolerated before the exit code becomes 1' },
+  rejects: { type: 'string', valueHint: 'FILE', description: 'Append each malformed line to FILE as NDJSON {file, line, error, raw}' },
+  'max-line-bytes': { type: 'string', valueHint: 'N', default: String(DEFAULT_MAX_LINE_BYTES), description: 'A longer input line is a bad line' },
+} satisfies ToolArgs;
+
+/** The shared filters, for every binary that reads events. */
+export const filterArgs = {
+  type: { type: 'string', valueHint: 'error|success', description: 'Keep events of this type' },
+  category: { type: 'string', valueHint: 'NAME', description: 'Keep events of this category (repeatable, or a comma list)' },
+  since: { type: 'string', valueHint: 'TIME', description: 'Keep events at or after TIME (ISO, or a duration ago: 30s, 5m, 4h)' },
+  until: { type: 'string', valueHint: 'TIME', description: 'Keep events before TIME' },
+  where: { type: 'string', valueHint: 'EXPR', description: 'field=value, field!=value, field~regex, field!~regex; dotted paths; repeatable, all must hold' },
+} satisfies ToolArgs;
+
+export const filesArg = {
+  files: { type: 'positional', required: false, valueHint: 'FILE', description: 'Input files (default: stdin; - is stdin)' },
+} satisfies ToolArgs;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+// Help, completions and the flag suggestion load their libraries (string-width, leven) only when
+// used: measured with callgrind, importing them up front cost every run ~320M instructions
+// (+46 %) of start-up.
+
+/** Help goes to stdout: wrapped to the terminal, or to 80 columns in a pipe or a file. */
+export async function helpText(cmd: ToolCommand, width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80): Promise<string> {
+  const { renderHelp } = await import('./help.js');
+  return renderHelp(cmd, { filter: filterArgs, common: commonArgs }, width);
+}
+
+/** An unknown flag; main() words it, with the nearest known flag when it looks like a typo. */
+export class UnknownOptionError extends UsageError {
+  constructor(readonly flag: string, readonly defs: ToolArgs) {
+    super(`unknown option ${flag} (see --help)`);
+  }
+}
+
+async function unknownOptionMessage(err: UnknownOptionError): Promise<string> {
+  const near = err.flag.startsWith('--') ? await suggestFlag(err.defs, err.flag) : null;
+  return `unknown option ${err.flag}${near ? `; did you mean ${near}?` : ''} (see --help)`;
+}
+
+/** The known flag nearest to an unknown one, when it is near enough to be a typo. */
+export async function suggestFlag(defs: ToolArgs, unknown: string): Promise<string | null> {
+  const { default: leven } = await import('leven');
+  const typed = unknown.replace(/^-+/, '').split('=')[0]!;
+  const names: string[] = ['help', 'version', 'completions'];
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === 'positional') continue;
+    names.push(name);
+    if (def.type === 'boolean') names.push(`no-${name}`);
+  }
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const name of names) {
+    const d = name.startsWith(typed) && typed.length >= 3 ? 0.5 : leven(typed, name);
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = name;
+    }
+  }
+  const allowed = Math.max(1, Math.min(3, Math.floor(typed.length / 3)));
+  return best !== null && bestDistance <= allowed ? `--${best}` : null;
+}
+
+interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  lists: Record<string, string[]>;
+  positionals: string[];
+}
+
+/** `--flag` without a value becomes `--flag=<bare>` when the next argument is not a number. */
+function applyBareValues(defs: ToolArgs, argv: string[]): string[] {
+  const bare = new Map<string, string>();
+  for (const [name, def] of Object.entries(defs)) if (def.bare !== undefined) bare.set(`--${name}`, def.bare);
+  if (!bare.size) return argv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return out.concat(argv.slice(i));
+    const value = bare.get(a);
+    out.push(value !== undefined && !/^\d+$/.test(argv[i + 1] ?? '') ? `${a}=${value}` : a);
+  }
+  return out;
+}
+
+export function parseToolArgs(defs: ToolArgs, argv: string[]): Parsed {
+  argv = applyBareValues(defs, argv);
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === 'positional') continue;
+    const short = def.alias && def.alias.length === 1 ? def.alias : undefined;
+    if (def.type === 'boolean') {
+      options[name] = { type: 'boolean', ...(short ? { short } : {}) };
+      options[`no-${name}`] = { type: 'boolean' };
+    } else {
+      options[name] = { type: 'string', multiple: true, ...(short ? { short } : {}) };
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const m = /'(-{1,2}[^' ]+)/.exec(e.message);
+    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UnknownOptionError(m?.[1] ?? '', defs);
+    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const flag = (m?.[1] ?? '').replace(/^-+/, '');
+      throw new UsageError(`invalid --${flag}: ${/missing/.test(e.message) ? 'needs a value' : e.message}`);
+    }
+    throw new UsageError(e.message);
+  }
+  const values: Parsed['values'] = {};
+  const lists: Parsed['lists'] = {};
+  for (const [name, def] of Object.entries(defs)) {
+    if (def.type === 'positional') continue;
+    const v = (parsed.values as Record<string, unknown>)[name];
+    if (def.type === 'boolean') {
+      const neg = (parsed.values as Record<string, unknown>)[`no-${name}`];
+      values[name] = neg ? false : v === true ? true : (def.default as boolean | undefined);
+    } else {
+      const all = (v as string[] | undefined) ?? [];
+      lists[name] = all;
+      values[name] = all.length ? all[all.length - 1] : (def.default as string | undefined);
+      if (def.type === 'enum' && values[name] !== undefined && def.options && !def.options.includes(values[name] as string)) {
+        throw invalidOption(name, `must be one of ${def.options.join(', ')}`, values[name]);
+      }
+    }
+  }
+  return { values, lists, positionals: parsed.positionals };
+}
+
+function intOption(values: Parsed['values'], name: string, min = 0): number | undefined {
+  const raw = values[name];
+  if (raw === undefined || raw === false) return undefined;
+  const text = String(raw).trim();
+  if (!/^\d+$/.test(text) || Number(text) < min) throw invalidOption(name, `must be a whole number ${min ? `of at least ${min}` : 'of 0 or more'}`, raw);
+  return Number(text);
+}
+
+function earlyFlag(argv: string[], long: string, short?: string): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === long || (short && a === short)) return true;
+  }
+  return false;
+}
+
+export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
+
+/** `--completions SHELL` (or `--completions=SHELL`) before parsing; a bad shell is a usage error. */
+function completionShell(argv: string[]): string | null {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') return null;
+    if (a !== '--completions' && !a.startsWith('--completions=')) continue;
+    const shell = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+    const options = COMPLETION_SHELLS;
+    if (shell === undefined || !options.includes(shell)) throw invalidOption('completions', `must be one of ${options.join(', ')}`, shell);
+    return shell;
+  }
+  return null;
+}
+
+/** The input's size when every source is a regular file (progress shows a percentage), else null. */
+function totalSize(sources: Source[]): number | null {
+  let total = 0;
+  for (const s of sources) {
+    const n = s.size?.() ?? null;
+    if (n === null) return null;
+    total += n;
+  }
+  return total;
+}
+
+/** Runs one binary: parse, run, flush, and set the exit code (never exits mid-stream). */
+export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Promise<void> {
+  const tool = cmd.meta.name;
+  const verbose = earlyFlag(argv, '--verbose', '-v');
+  let log = createLogger(tool, { quiet: earlyFlag(argv, '--quiet', '-q'), verbose });
+  const stop = { stopped: false };
+  const out = new NdjsonWriter(process.stdout);
+  // stdout and stderr on one terminal: a progress line is erased before data is written over it.
+  if (process.stdout.isTTY && process.stderr.isTTY) out.beforeWrite = clearProgressLine;
+  process.stdout.on('error', () => {
+    if (out.closed) stop.stopped = true;
+  });
+  let policy: BadLinePolicy | null = null;
+  let progress: Progress | null = null;
+  let started = false;
+  try {
+    if (earlyFlag(argv, '--help', '-h')) {
+      process.stdout.write(await helpText(cmd));
+      return;
+    }
+    if (earlyFlag(argv, '--version', '-V')) {
+      process.stdout.write(packageVersion() + '\n');
+      return;
+    }
+    const completions = completionShell(argv);
+    if (completions !== null) {
+      const { renderCompletions } = await import('./help.js');
+      process.stdout.write(renderCompletions(cmd, completions));
+      return;
+    }
+    const parsed = parseToolArgs(cmd.args, argv);
+    const { values, lists } = parsed;
+    log = createLogger(tool, { quiet: values.quiet === true, verbose: values.verbose === true });
+    const maxLineBytes = intOption(values, 'max-line-bytes', 1) ?? DEFAULT_MAX_LINE_BYTES;
+    const bad = new BadLinePolicy({ maxBad: intOption(values, 'max-bad') ?? 0, rejectsPath: values.rejects as string | undefined });
+    policy = bad;
+    const prog = new Progress(tool, values.progress as boolean | undefined);
+    progress = prog;
+    const filterStats = { noTimestamp: 0 };
+    const filter = 'where' in cmd.args
+      ? buildFilter({
+          type: values.type as string | undefined,
+          category: lists.category,
+          since: values.since as string | undefined,
+          until: values.until as string | undefined,
+          where: lists.where,
+        }, filterStats)
+      : null;
+    let hinted = false;
+    const inputName = cmd.input?.(values) ?? 'NDJSON';
+    // A terminal on stdin and no file: say what is expected instead of a silent wait.
+    const onStdin = () => {
+      if (hinted || !process.stdin.isTTY) return;
+      hinted = true;
+      log.info(`reading ${inputName} from the terminal; Ctrl-D to end, --help for usage`);
+    };
+    const sources = () => sourcesFromArgs(parsed.positionals, onStdin);
+    prog.total = totalSize(sources());
+    const readHooks = { onIdle: () => out.idle(), onBytes: (n: number) => prog.bytes(n) };
+    let csvHinted = false;
+    const onCsvLike = (file: string) => {
+      if (csvHinted) return;
+      csvHinted = true;
+      log.warn(`${file} looks like CSV, not NDJSON: ${cmd.csvHint ?? 'turn it into NDJSON with import-csv first'}`);
+    };
+    let failure: string | null = null;
+    // The run record opens stdout at once, so a later stage knows this run began even if it is
+    // killed before writing anything else (docs/run-records.md).
+    if (cmd.writesRecords?.(values) ?? true) {
+      out.write(runStarted(tool));
+      await out.flush(true);
+      started = true;
+    }
+    const ctx: ToolContext = {
+      tool,
+      argv,
+      args: values,
+      list: (name) => lists[name] ?? [],
+      files: parsed.positionals,
+      log,
+      out,
+      policy: bad,
+      progress: prog,
+      filter,
+      stop,
+      sources,
+      maxLineBytes,
+      records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks, onCsvLike }),
+      lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks }),
+      readHooks,
+      int: (name, min) => intOption(values, name, min),
+      fail: (reason) => void (failure ??= reason),
+    };
+    const code = (await cmd.run(ctx)) ?? EXIT_OK;
+    if (started && !out.closed && !stop.stopped) {
+      let error = failure as string | null;
+      if (bad.exceeded) error ??= `${bad.count} malformed input line${bad.count === 1 ? '' : 's'} (more than --max-bad ${bad.maxBad})`;
+      if (code === EXIT_FAILURE || code === EXIT_USAGE) error ??= `exited with status ${code}`;
+      out.write(runEnded(tool, out.records - 1, error));
+    }
+    await out.end();
+    prog.done();
+    if (out.closed) {
+      process.exitCode = EXIT_OK;
+      return;
+    }
+    if (filterStats.noTimestamp > 0) {
+      const n = filterStats.noTimestamp;
+      log.warn(`${n} record${n === 1 ? '' : 's'} with no valid timestamp ${n === 1 ? 'was' : 'were'} left out by --${values.since !== undefined ? 'since' : 'until'}`);
+    }
+    if (bad.count > 0) {
+      log.warn(`${bad.count} malformed input line${bad.count === 1 ? '' : 's'} skipped${bad.exceeded ? ` (more than --max-bad ${bad.maxBad})` : ''}`);
+    }
+    process.exitCode = bad.exceeded ? EXIT_FAILURE : code;
+  } catch (err) {
+    progress?.done();
+    if (out.closed || (err as NodeJS.ErrnoException)?.code === 'EPIPE') {
+      process.exitCode = EXIT_OK;
+      return;
+    }
+    const code = exitCodeOf(err);
+    log.error(err instanceof UnknownOptionError ? await unknownOptionMessage(err) : describeError(err));
+    if (started && !out.closed) {
+      // Downstream learns that this stage failed, not just that its output stopped.
+      try {
+        out.write(runEnded(tool, out.records - 1, describeError(err)));
+        await out.flush(true);
+      } catch {
+        // stdout itself is the problem: the missing end record says enough.
+      }
+    }
+    if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    process.exitCode = code;
+  } finally {
+    policy?.close();
+    if (stop.stopped || out.closed) process.stdin.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+// --via URL → a transport. One place that knows the schemes, so the command, the docs and the
+// library API agree: smtp://, smtps://, sendmail[:PATH], http(s)://, file:DIR.
+import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { invalidOption } from '../../cli/errors.js';
+import { createFileOutbox } from './file-outbox.js';
+import { createSendmail, DEFAULT_SENDMAIL_PATH } from './sendmail.js';
+import { createSmtp, type SmtpOptions } from './smtp.js';
+import { createWebhook } from './webhook.js';
+import type { Transport } from './types.js';
+
+export type { Transport, TransportName, OutgoingMessage, SendResult, SendContext } from './types.js';
+export { createFileOutbox, createSendmail, createSmtp, createWebhook };
+
+export const DEFAULT_OUTBOX = './outbox';
+
+export interface ViaOptions extends SmtpOptions {
+  sendmailPath?: string;
+}
+
+/** The --via value for an error message: any password in it replaced by ***. */
+export function maskVia(via: string): string {
+  return via.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+}
+
+export function createTransportFor(via: string, opts: ViaOptions = {}): Transport {
+  const text = via.trim();
+  const bad = (why: string) => invalidOption('via', why, maskVia(text));
+  if (text === 'sendmail' || text.startsWith('sendmail:')) {
+    return createSendmail(text.slice('sendmail:'.length) || opts.sendmailPath || DEFAULT_SENDMAIL_PATH);
+  }
+  if (/^file:/i.test(text)) {
+    const dir = /^file:\/\//i.test(text) ? fileURLToPath(text) : text.slice('file:'.length);
+    if (!dir) throw bad('file: needs a folder, as in file:./outbox');
+    return createFileOutbox(dir);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw bad(`must be smtp://HOST[:PORT], smtps://…, sendmail, http(s)://… or file:DIR${isAbsolute(text) ? ' (a folder is written file:DIR)' : ''}`);
+  }
+  switch (url.protocol) {
+    case 'smtp:':
+    case 'smtps:':
+      if (!url.hostname) throw bad('needs a host, as in smtp://mail.example.org:587');
+      return createSmtp(url, opts);
+    case 'http:':
+    case 'https:':
+      return createWebhook(url);
+    default:
+      throw bad('must be smtp://HOST[:PORT], smtps://…, sendmail, http(s)://… or file:DIR');
+  }
+}

@@ -1,0 +1,54 @@
+// A command's pure core is a Stage: push one record, emit any number; end() emits what is
+// left. The CLI drives it batch by batch; the library API drives it as an async generator.
+import type { ToolContext } from '../cli/run.js';
+import type { Item } from './ndjson-reader.js';
+import type { JsonObject } from '../event/event.js';
+
+export type Emit = (record: JsonObject) => void;
+
+export interface Stage {
+  push(item: Item, emit: Emit): void;
+  end(emit: Emit): void | Promise<void>;
+}
+
+/** The CLI loop: records from files/stdin through the stage to stdout, flushing per batch. */
+export async function runStage(ctx: ToolContext, stage: Stage, batches: AsyncIterable<Item[]> = ctx.records()): Promise<void> {
+  const emit: Emit = (rec) => ctx.out.write(rec);
+  for await (const batch of batches) {
+    for (let i = 0; i < batch.length; i++) stage.push(batch[i]!, emit);
+    ctx.progress.tick(batch.length);
+    await ctx.out.flush();
+    if (ctx.stop.stopped || ctx.out.closed) return;
+  }
+  await stage.end(emit);
+}
+
+/** Library form: plain objects (or located items) in, records out. */
+export async function* runStageOver(
+  stage: Stage,
+  source: Iterable<JsonObject | Item> | AsyncIterable<JsonObject | Item>,
+  file = 'input',
+): AsyncGenerator<JsonObject> {
+  const pending: JsonObject[] = [];
+  const emit: Emit = (rec) => pending.push(rec);
+  let line = 0;
+  for await (const x of source as AsyncIterable<JsonObject | Item>) {
+    line++;
+    const item = isItem(x) ? x : { value: x, file, line };
+    stage.push(item, emit);
+    while (pending.length) yield pending.shift()!;
+  }
+  await stage.end(emit);
+  while (pending.length) yield pending.shift()!;
+}
+
+function isItem(x: unknown): x is Item {
+  return typeof x === 'object' && x !== null && 'value' in x && 'line' in x && 'file' in x && Object.keys(x).length === 3;
+}
+
+/** Collects a generator into an array (tests, small inputs). */
+export async function collect<T>(gen: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of gen) out.push(x);
+  return out;
+}
