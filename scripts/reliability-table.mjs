@@ -139,7 +139,7 @@ export function render(root, report, meta = {}) {
     'and the bad-input corpus (`test/reliability/corpus/*/case.json`); do not edit by hand. Regenerate it',
     'with `npm run reliability` (runs every test file named below with vitest\'s JSON reporter, then writes',
     'this file; `node scripts/reliability-table.mjs --report FILE` takes a report you already have, e.g. from',
-    '`npx vitest run test/reliability test/e2e test/core --reporter=json --outputFile=FILE`, or CI\'s',
+    '`npx vitest run test/reliability test/e2e test/unit --reporter=json --outputFile=FILE`, or CI\'s',
     '`.ci/out/vitest.json`). CI runs every one of these tests through `npm test`, and',
     '`test/reliability/table.test.ts` fails when this table and the tests drift apart (a case missing, an',
     'expectation changed, a test renamed).',

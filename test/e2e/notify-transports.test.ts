@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { ndjson, ROOT, run, tempDir } from '../helpers/run.js';
 import { startHook, type HookStep, type TestHook } from '../helpers/http.js';
 
-const FAKE_SENDMAIL = join(ROOT, 'test/transports/fixtures/fake-sendmail.mjs');
+const FAKE_SENDMAIL = join(ROOT, 'test/fixtures/fake-sendmail.mjs');
 
 function event(email: string, category = 'Unverified Email', message = 'email not verified') {
   return {
