@@ -62,8 +62,11 @@ interface PackPlan {
 const NONE: readonly RegistryPerson[] = Object.freeze([]);
 const USER_GROUPS = new Set(['email', 'name', 'registry_id', 'auth_email', 'center_id']);
 
-function findings(res: RuleResult): Finding[] {
-  if (!res) return [];
+// Most checks find nothing: one shared empty list instead of an array per rule per entry.
+const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
+
+function findings(res: RuleResult): readonly Finding[] {
+  if (!res) return NO_FINDINGS;
   return Array.isArray(res) ? res : [res];
 }
 
@@ -121,10 +124,16 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
     timestamp: string,
     file: string | null,
     line: number | null,
+    /** f.details is the event's own, already starting with `rule` (the success event): used as it is. */
+    ownDetails = false,
   ): JsonObject {
     let category = f.category ?? ruleCategory;
-    const details: JsonObject = { rule: ruleId };
-    if (f.details) for (const k in f.details) details[k] = f.details[k]!;
+    let details: JsonObject;
+    if (ownDetails) details = f.details!;
+    else {
+      details = { rule: ruleId };
+      if (f.details) for (const k in f.details) details[k] = f.details[k]!;
+    }
     if (!categories.has(category)) {
       details.original_category = category;
       category = UNKNOWN_CATEGORY;
@@ -203,12 +212,16 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
     }
     if (errors === 0) {
       const s = successPack?.success?.(entry, ctx) ?? { message: 'Entry passed every check' };
-      // Seed 001 property 16: a success carries what the entry grants (studies and their activities).
-      const details: JsonObject = { ...(s.details ?? {}) };
+      // The event's details built once, in their order (rule, the pack's, authorizations), not
+      // copied twice: the success event is ~95 % of a directory run's output.
+      const details: JsonObject = { rule: SUCCESS_RULE };
+      if (s.details) for (const k in s.details) details[k] = s.details[k]!;
+      // Seed 001 property 16: a success carries what the entry grants (studies and their
+      // activities). parseEntry built these objects for this entry alone, so they are not copied.
       if (details.authorizations === undefined && entry.authorizations !== null) {
-        details.authorizations = entry.authorizations.map((a) => ({ study_id: a.study_id, activities: [...a.activities] }));
+        details.authorizations = entry.authorizations as unknown as JsonObject[];
       }
-      emit(build(SUCCESS_RULE, 0, { message: s.message, details }, successCategory, undefined, 'success', user, now, file, line));
+      emit(build(SUCCESS_RULE, 0, { message: s.message, details }, successCategory, undefined, 'success', user, now, file, line, true));
     }
   }
 

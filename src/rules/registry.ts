@@ -208,6 +208,13 @@ export class RegistryBuilder {
 
   build(): RegistryIndex {
     const size = this.ids.length;
+    // The rules of one entry ask the same question several times (the engine and two rules look up
+    // the entry's registry ID; three claim rules its name, each lower-casing it): the last answer
+    // of each lookup is kept, so an entry costs one key computation and one set of objects.
+    let lastId: string | null = null;
+    let lastPerson: RegistryPerson | undefined;
+    let lastName: string | null = null;
+    let lastBad: readonly RegistryPerson[] = NONE;
     return {
       loaded: true,
       size,
@@ -218,13 +225,20 @@ export class RegistryBuilder {
         return n >= 0 ? [this.person(n)] : this.persons(this.multi[-n - 1]!);
       },
       byRegistryId: (id) => {
-        const n = id === null ? undefined : this.byId.get(id);
-        return n === undefined ? undefined : this.person(n);
+        if (id === null) return undefined;
+        if (id === lastId) return lastPerson;
+        const n = this.byId.get(id);
+        lastId = id;
+        lastPerson = n === undefined ? undefined : this.person(n);
+        return lastPerson;
       },
       badClaims: (fullName) => {
+        if (fullName === lastName && fullName !== null) return lastBad;
         const k = nameKey(fullName);
         const list = k === null ? undefined : this.bad.get(k);
-        return list ? this.persons(list) : NONE;
+        lastName = fullName;
+        lastBad = list ? this.persons(list) : NONE;
+        return lastBad;
       },
     };
   }

@@ -201,14 +201,15 @@ const entryRules: EntryRule[] = [
     description: 'Two active entries share an email or a registry ID (the later one is reported)',
     always: true,
     check: (e, ctx) => {
-      const out: Finding[] = [];
+      // Runs for every entry and almost always finds nothing: no list until there is a finding.
+      let out: Finding[] | null = null;
       if (e.emailKey !== null) {
         const first = ctx.remember('email', e.emailKey);
-        if (first) out.push({ message: `Another active entry has the same email (${first.file}:${first.line})`, details: { duplicate_of: `${first.file}:${first.line}`, shared: 'email' } });
+        if (first) (out ??= []).push({ message: `Another active entry has the same email (${first.file}:${first.line})`, details: { duplicate_of: `${first.file}:${first.line}`, shared: 'email' } });
       }
       if (e.registry_id !== null) {
         const first = ctx.remember('registry_id', e.registry_id);
-        if (first) out.push({ message: `Another active entry has the same registry ID (${first.file}:${first.line})`, details: { duplicate_of: `${first.file}:${first.line}`, shared: 'registry_id' } });
+        if (first) (out ??= []).push({ message: `Another active entry has the same registry ID (${first.file}:${first.line})`, details: { duplicate_of: `${first.file}:${first.line}`, shared: 'registry_id' } });
       }
       return out;
     },
