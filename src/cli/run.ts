@@ -9,7 +9,7 @@ import { createLogger, type Logger } from './logger.js';
 import { BadLinePolicy } from '../stream/bad-lines.js';
 import { NdjsonWriter } from '../stream/ndjson-writer.js';
 import { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type Item, type Source, type TextLine } from '../stream/ndjson-reader.js';
-import { buildFilter, type Predicate } from '../stream/filters.js';
+import { buildFilter, type FilterOptions, type FilterStats, type Predicate } from '../stream/filters.js';
 import { clearProgressLine, Progress } from './progress.js';
 import { runEnded, runStarted } from '../stream/run-record.js';
 import { describeError, exitCodeOf, invalidOption, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
@@ -73,7 +73,10 @@ export interface ToolContext {
   records(): AsyncGenerator<Item[]>;
   lines(): AsyncGenerator<TextLine[]>;
   /** For readers of this run's input: idle flush of stdout, bytes for the progress percentage. */
-  readHooks: { onIdle: () => void; onBytes: (n: number) => void };
+  readHooks: { onIdle: () => void; onBytes: (n: number) => void; onCsvLike: (file: string) => void };
+  /** The shared filters as given (worker threads rebuild the same predicate from them) and what they counted. */
+  filterSpec: FilterOptions | null;
+  filterStats: FilterStats;
   /** Parses an integer option, with a usage error naming the flag. */
   int(name: string, min?: number): number | undefined;
   /** Why this run is failing though it ends normally (exit 1): said in its end-of-run record. */
@@ -302,15 +305,17 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     const prog = new Progress(tool, values.progress as boolean | undefined);
     progress = prog;
     const filterStats = { noTimestamp: 0 };
-    const filter = 'where' in cmd.args
-      ? buildFilter({
+    const filterSpec: FilterOptions | null = 'where' in cmd.args
+      ? {
           type: values.type as string | undefined,
           category: lists.category,
           since: values.since as string | undefined,
           until: values.until as string | undefined,
           where: lists.where,
-        }, filterStats)
+          now: Date.now(),
+        }
       : null;
+    const filter = filterSpec ? buildFilter(filterSpec, filterStats) : null;
     let hinted = false;
     const inputName = cmd.input?.(values) ?? 'NDJSON';
     // A terminal on stdin and no file: say what is expected instead of a silent wait.
@@ -321,13 +326,13 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     };
     const sources = () => sourcesFromArgs(parsed.positionals, onStdin);
     prog.total = totalSize(sources());
-    const readHooks = { onIdle: () => out.idle(), onBytes: (n: number) => prog.bytes(n) };
     let csvHinted = false;
     const onCsvLike = (file: string) => {
       if (csvHinted) return;
       csvHinted = true;
       log.warn(`${file} looks like CSV, not NDJSON: ${cmd.csvHint ?? 'turn it into NDJSON with import-csv first'}`);
     };
+    const readHooks = { onIdle: () => out.idle(), onBytes: (n: number) => prog.bytes(n), onCsvLike };
     let failure: string | null = null;
     // The run record opens stdout at once, so a later stage knows this run began even if it is
     // killed before writing anything else (docs/run-records.md).
@@ -350,9 +355,11 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       stop,
       sources,
       maxLineBytes,
-      records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks, onCsvLike }),
-      lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks }),
+      records: () => readNdjson(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks }),
+      lines: () => readLines(sources(), { policy: bad, maxLineBytes, signal: stop, ...readHooks, onCsvLike: undefined }),
       readHooks,
+      filterSpec,
+      filterStats,
       int: (name, min) => intOption(values, name, min),
       fail: (reason) => void (failure ??= reason),
     };

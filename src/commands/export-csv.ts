@@ -21,6 +21,11 @@ import { stringifyExact } from '../stream/exact-number.js';
 import { gzipAtomic, isGzipPath } from '../stream/gzip.js';
 import { REDACTED, couldBeSecret, keyRule, redactValue } from '../redact/redact.js';
 import { parseDuration } from '../cli/duration.js';
+import type { Item } from '../stream/ndjson-reader.js';
+import { parseJson } from '../stream/exact-number.js';
+import { jobsArg, jobsOption } from '../parallel/jobs.js';
+import { isWorkerBatch, parallelRecords } from '../parallel/records.js';
+import type { ExportBlock, ExportTaskConfig } from '../parallel/tasks/export-csv.js';
 
 /** Where encoded bytes go; the chunk may be reused once the promise resolves. */
 export interface ByteSink {
@@ -76,6 +81,7 @@ const SAFE_DEFAULT_POLICY: CellPolicy = { escapeFormulas: true, redact: true };
 
 /** Records that are not data for a CSV (other stages' audit records) pass through instead. */
 const PASS_KINDS = new Set(['summary', 'export', 'notification', 'run']);
+const NO_ITEMS: Item[] = [];
 export function isPassThroughKind(rec: JsonObject): boolean {
   return typeof rec.kind === 'string' && PASS_KINDS.has(rec.kind);
 }
@@ -104,6 +110,8 @@ export class CsvOutput {
   private readonly spill: Spill | null;
   private readonly parts: Array<{ buf: Buffer; ncols: number }> = [];
   private segCols = -1;
+  /** Rows encoded by worker threads (--jobs), written after what the chunk holds. */
+  private readonly encoded: Buffer[] = [];
   private headerDone = false;
   private pending: Promise<void> = Promise.resolve();
   private sink: ByteSink | null = null;
@@ -145,12 +153,31 @@ export class CsvOutput {
     this.rows++;
   }
 
+  /** Adds rows a worker thread encoded (fixed columns only: they need no spill). */
+  addEncoded(bytes: Buffer, rows: number): void {
+    if (!this.headerDone) {
+      this.headerDone = true;
+      this.chunk.append(this.headerText());
+    }
+    if (this.chunk.length) this.encoded.push(Buffer.from(this.chunk.take()));
+    if (bytes.length) this.encoded.push(bytes);
+    this.rows += rows;
+  }
+
   /** Per input batch: hands the encoded rows on, waiting for the previous write (back-pressure). */
   async flush(): Promise<void> {
     if (this.spill) {
       if (this.chunk.length) this.parts.push({ buf: Buffer.from(this.chunk.take()), ncols: this.segCols });
       for (const p of this.parts.splice(0)) await this.spill.add(p.buf, p.ncols);
       return;
+    }
+    if (this.encoded.length) {
+      for (const buf of this.encoded.splice(0)) {
+        await this.pending;
+        this.sink ??= await this.openSink();
+        this.bytes += buf.length;
+        this.pending = this.sink.write(buf);
+      }
     }
     if (!this.chunk.length) return;
     await this.pending;
@@ -456,6 +483,7 @@ export default defineCommand({
     'privacy-policy': { type: 'string', valueHint: 'FILE', description: 'JSON policy giving fields a level (public < internal < confidential < restricted); fields above --privacy-level are dropped or redacted, as it says' },
     'privacy-level': { type: 'string', valueHint: 'LEVEL', description: 'Export at LEVEL (needs --privacy-policy; default: its lowest level)' },
     'audit-log': { type: 'string', valueHint: 'FILE', description: 'Also append each export record (who, privacy level, redaction, argv) to FILE as one NDJSON line, locked and fsynced' },
+    ...jobsArg,
     ...filterArgs,
     ...commonArgs,
   },
@@ -640,8 +668,31 @@ export default defineCommand({
       mode: 'replace',
     });
 
+    // --jobs: rows of one plain output (no ledger, template, pass-through or privacy policy) are
+    // encoded in worker threads once the columns are fixed (docs/parallel.md).
+    const jobs = jobsOption(ctx.args.jobs);
+    const workerConfig = (): ExportTaskConfig | null =>
+      builder?.fixed && !knownColumns
+        ? { columns: opts.columns ?? [...EVENT_COLUMNS], exclude: opts.exclude, policy: opts.policy!, format: fmt, filter: ctx.filterSpec, passKinds: [...PASS_KINDS], forwardKinds: !toStdout }
+        : null;
+    const batches = jobs > 1 && !ledgerMode && !template && !passThrough && !opts.privacy
+      ? parallelRecords<ExportBlock>(ctx, { task: 'export-csv', jobs, config: workerConfig })
+      : ctx.records();
+
     try {
-      for await (const batch of ctx.records()) {
+      for await (const input of batches) {
+        const batch = isWorkerBatch(input) ? NO_ITEMS : input;
+        if (isWorkerBatch(input)) {
+          const r = input.result;
+          for (const text of r.forward) ctx.out.write(parseJson(text));
+          ctx.filterStats.noTimestamp += r.noTimestamp;
+          if (r.rows > 0) {
+            const t = targetFor(null as unknown as JsonObject, builder!);
+            if (t.failed === null) t.output.addEncoded(Buffer.from(r.csv.buffer, r.csv.byteOffset, r.csv.byteLength), r.rows);
+            for (const [type, n] of Object.entries(r.rowsByType)) t.rowsByType[type] = (t.rowsByType[type] ?? 0) + n;
+            touched.add(t);
+          }
+        }
         for (let i = 0; i < batch.length; i++) {
           const rec = batch[i]!.value;
           if (passThrough) ctx.out.write(rec);
@@ -694,7 +745,7 @@ export default defineCommand({
         }
         touched.clear();
         await ctx.out.flush();
-        ctx.progress.tick(batch.length);
+        ctx.progress.tick(isWorkerBatch(input) ? input.records : batch.length);
         if (ctx.stop.stopped || ctx.out.closed) return;
       }
 

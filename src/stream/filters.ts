@@ -12,6 +12,8 @@ export interface FilterOptions {
   since?: string;
   until?: string;
   where?: string[];
+  /** The moment durations ago (--since 4h) count from; worker threads get the main thread's. */
+  now?: number;
 }
 
 export type Predicate = (rec: JsonObject) => boolean;
@@ -77,7 +79,7 @@ export function buildFilter(opts: FilterOptions, stats: FilterStats = { noTimest
   }
   const bound = (flag: 'since' | 'until', text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
-    const t = parseTime(text);
+    const t = parseTime(text, opts.now);
     if (t === undefined) throw invalidOption(flag, 'must be a real ISO 8601 date/time (2026-11-21T10:00:00Z; UTC when no offset) or a duration ago (30s, 5m, 4h)', text);
     return t;
   };

@@ -1,0 +1,83 @@
+// Worker threads for --jobs: blocks of whole lines go out in turn to the least busy worker, and
+// their results come back in input order. A bounded number of blocks is in flight, so a slow
+// consumer (stdout, a disk) holds the reader back and memory stays flat.
+import { Worker } from 'node:worker_threads';
+import type { BadLine } from '../stream/bad-lines.js';
+import type { Block } from './blocks.js';
+import { ownedBytes } from './tasks/task.js';
+
+/** What a worker sends back for one block. */
+export interface BlockResult<R> {
+  /** Records parsed (progress counts them). */
+  records: number;
+  bad: BadLine[];
+  csvLike: boolean;
+  result: R;
+}
+
+/** A worker's young generation, as the main thread's (cli/heap-limits.ts: 4 MB semi-spaces): flat memory. */
+const YOUNG_GENERATION_MB = Number(process.env.BATCH_EVENTS_WORKER_YOUNG_MB ?? 12);
+
+interface Waiting {
+  resolve(r: BlockResult<unknown>): void;
+  reject(e: Error): void;
+  worker: Slot;
+}
+
+interface Slot {
+  worker: Worker;
+  busy: number;
+}
+
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private seq = 0;
+  private failure: Error | null = null;
+
+  constructor(jobs: number, task: string, config: unknown, maxLineBytes: number) {
+    for (let i = 0; i < jobs; i++) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { task, config, maxLineBytes }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const slot: Slot = { worker, busy: 0 };
+      worker.on('message', (msg: { seq: number; error?: string; out?: BlockResult<unknown> }) => {
+        const w = this.waiting.get(msg.seq);
+        if (!w) return;
+        this.waiting.delete(msg.seq);
+        slot.busy--;
+        if (msg.error !== undefined) w.reject(new Error(msg.error));
+        else w.resolve(msg.out!);
+      });
+      const fail = (err: Error) => {
+        this.failure ??= err;
+        for (const [seq, w] of this.waiting) {
+          if (w.worker !== slot) continue;
+          this.waiting.delete(seq);
+          w.reject(err);
+        }
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (code !== 0) fail(new Error(`a worker thread exited with status ${code}`));
+      });
+      this.slots.push(slot);
+    }
+  }
+
+  run<R>(block: Block): Promise<BlockResult<R>> {
+    if (this.failure) return Promise.reject(this.failure);
+    let slot = this.slots[0]!;
+    for (const s of this.slots) if (s.busy < slot.busy) slot = s;
+    const seq = this.seq++;
+    slot.busy++;
+    return new Promise<BlockResult<R>>((resolve, reject) => {
+      this.waiting.set(seq, { resolve: resolve as (r: BlockResult<unknown>) => void, reject, worker: slot });
+      // The block's bytes move to the worker (copied only when they share memory with other buffers).
+      const bytes = ownedBytes(block.bytes);
+      slot.worker.postMessage({ seq, block: { ...block, bytes } }, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+}

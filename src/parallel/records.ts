@@ -1,0 +1,171 @@
+// The --jobs reader: the main thread reads and cuts the input into blocks of whole lines; small
+// inputs are parsed right here (as batches of records, like ctx.records()), and once the input
+// has shown it is large, blocks go to worker threads, whose results come back in input order.
+import type { ToolContext } from '../cli/run.js';
+import { readChunks, type Item } from '../stream/ndjson-reader.js';
+import type { BadLine } from '../stream/bad-lines.js';
+import { BlockCutter, type Block, type OversizeLine } from './blocks.js';
+import { parseBlock } from './parse-block.js';
+import { WorkerPool, type BlockResult } from './pool.js';
+
+/** Workers start once this much input is known (a file's size) or has been read (a pipe). */
+export const START_BYTES = 4 * 1024 * 1024;
+/** Bytes of whole lines per block sent to a worker (a single longer line makes a longer block). */
+export const BLOCK_BYTES = 1024 * 1024;
+/** Blocks in flight per worker: one being worked on, one waiting. */
+const IN_FLIGHT_PER_JOB = 2;
+
+export interface ParallelPlan {
+  /** A module of parallel/tasks/. */
+  task: string;
+  jobs: number;
+  /** The task's settings once the command knows them (e.g. export-csv's columns), else null: blocks stay on this thread. */
+  config(): unknown | null;
+  /** Workers start at this many bytes (default START_BYTES; tests lower it). */
+  startBytes?: number;
+  blockBytes?: number;
+}
+
+/** What the command gets: records parsed here (small inputs, the first blocks) or a worker's result. */
+export type ParallelBatch<R> = Item[] | WorkerBatch<R>;
+export interface WorkerBatch<R> {
+  records: number;
+  result: R;
+}
+
+export function isWorkerBatch<R>(b: ParallelBatch<R>): b is WorkerBatch<R> {
+  return !Array.isArray(b);
+}
+
+interface Done<R> {
+  batches?: Item[][];
+  out?: BlockResult<R>;
+  bad: BadLine[];
+  csvLike: boolean;
+  file: string;
+}
+
+function oversizeBad(o: OversizeLine): BadLine {
+  // The one-thread reader's words (stream/ndjson-reader.ts), for the same report.
+  return {
+    file: o.file,
+    line: o.line,
+    error: `line is ${o.totalBytes} bytes, over the --max-line-bytes limit; raise the limit or fix the producer`,
+    raw: o.head.toString('utf8'),
+    truncated: true,
+  };
+}
+
+function envBytes(name: string): number | undefined {
+  const v = process.env[name];
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
+}
+
+/** Batches in input order, with bad lines reported (in order) to ctx.policy as they are reached. */
+export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan): AsyncGenerator<ParallelBatch<R>> {
+  // BATCH_EVENTS_PARALLEL_START / _BLOCK: test-only overrides, so small inputs can exercise workers.
+  const startBytes = plan.startBytes ?? envBytes('BATCH_EVENTS_PARALLEL_START') ?? START_BYTES;
+  const blockBytes = plan.blockBytes ?? envBytes('BATCH_EVENTS_PARALLEL_BLOCK') ?? BLOCK_BYTES;
+  const maxQueued = plan.jobs * IN_FLIGHT_PER_JOB;
+  const sources = ctx.sources();
+  let known = 0;
+  for (const s of sources) known += s.size?.() ?? 0;
+  let seen = 0;
+  let pool = null as WorkerPool | null;
+  let waitedForConfig = false;
+  let stopped = false;
+  let readerDone = false;
+  let readerError: unknown = null;
+  const queue: Array<Promise<Done<R>>> = [];
+  let wakeReader: (() => void) | null = null;
+  let wakeConsumer: (() => void) | null = null;
+  const poke = (which: 'reader' | 'consumer') => {
+    const w = which === 'reader' ? wakeReader : wakeConsumer;
+    if (which === 'reader') wakeReader = null;
+    else wakeConsumer = null;
+    w?.();
+  };
+  const enqueue = (p: Promise<Done<R>>) => {
+    p.catch(() => undefined); // rejections surface when the consumer reaches this block
+    queue.push(p);
+    poke('consumer');
+  };
+
+  const dispatch = (piece: Block | OversizeLine) => {
+    if (!('bytes' in piece)) {
+      enqueue(Promise.resolve({ bad: [oversizeBad(piece)], csvLike: false, file: piece.file }));
+      return;
+    }
+    seen += piece.bytes.length;
+    if (!pool && plan.jobs > 1 && Math.max(known, seen) >= startBytes) {
+      const config = plan.config();
+      if (config !== null) {
+        pool = new WorkerPool(plan.jobs, plan.task, config, ctx.maxLineBytes);
+        ctx.log.debug(`--jobs ${plan.jobs}: worker threads from ${piece.file}:${piece.startLine} on`);
+      }
+    }
+    if (pool) {
+      enqueue(pool.run<R>(piece).then((out) => ({ out, bad: out.bad, csvLike: out.csvLike, file: piece.file })));
+    } else {
+      const batches: Item[][] = [];
+      enqueue(parseBlock(piece, ctx.maxLineBytes, (b) => void batches.push(b)).then((p) => ({ batches, bad: p.bad, csvLike: p.csvLike, file: piece.file })));
+    }
+  };
+
+  const read = async () => {
+    try {
+      for (const source of sources) {
+        if (stopped) return;
+        const cutter = new BlockCutter(source.name, ctx.maxLineBytes, blockBytes, dispatch);
+        const hooks = {
+          onBytes: ctx.readHooks.onBytes,
+          // Idle input: what is whole goes on now, so a record fed slowly comes out at once.
+          onIdle: () => {
+            cutter.cut();
+            ctx.readHooks.onIdle();
+          },
+        };
+        for await (const chunk of readChunks(source, hooks)) {
+          cutter.push(chunk);
+          // The command has not yet said what workers need (its first record is in the queue): let it catch up once.
+          if (!pool && !waitedForConfig && plan.jobs > 1 && Math.max(known, seen) >= startBytes && plan.config() === null) {
+            waitedForConfig = true;
+            while (queue.length > 0 && !stopped) await new Promise<void>((r) => (wakeReader = r));
+          }
+          while (queue.length >= maxQueued && !stopped) await new Promise<void>((r) => (wakeReader = r));
+          if (stopped) return;
+        }
+        cutter.end();
+      }
+    } catch (err) {
+      readerError = err;
+    } finally {
+      readerDone = true;
+      poke('consumer');
+    }
+  };
+
+  const reader = read();
+  try {
+    for (;;) {
+      if (queue.length === 0) {
+        if (readerDone) break;
+        await new Promise<void>((r) => (wakeConsumer = r));
+        continue;
+      }
+      const done = await queue[0]!;
+      queue.shift();
+      poke('reader');
+      for (const b of done.bad) ctx.policy.add(b);
+      if (done.csvLike) ctx.readHooks.onCsvLike(done.file);
+      if (done.out) yield { records: done.out.records, result: done.out.result };
+      else for (const b of done.batches ?? []) if (b.length) yield b;
+    }
+    await reader;
+    if (readerError) throw readerError;
+  } finally {
+    stopped = true;
+    poke('reader');
+    await pool?.close();
+  }
+}

@@ -1,0 +1,21 @@
+// A worker thread of --jobs: parses each block it is sent exactly as the main thread would, and
+// hands the records to its task (a module of tasks/), whose result goes back with the block's bad lines.
+import { parentPort, workerData } from 'node:worker_threads';
+import { describeError } from '../cli/errors.js';
+import { parseBlock } from './parse-block.js';
+import type { Block } from './blocks.js';
+import type { Task } from './tasks/task.js';
+
+const { task, config, maxLineBytes } = workerData as { task: string; config: unknown; maxLineBytes: number };
+const mod = (await import(`./tasks/${task}.js`)) as { createTask(config: unknown): Task<unknown> };
+const run = mod.createTask(config);
+
+parentPort!.on('message', async (msg: { seq: number; block: Block }) => {
+  try {
+    const parsed = await parseBlock(msg.block, maxLineBytes, (items) => run.add(items));
+    const { result, transfer } = run.finish();
+    parentPort!.postMessage({ seq: msg.seq, out: { ...parsed, result } }, transfer ?? []);
+  } catch (err) {
+    parentPort!.postMessage({ seq: msg.seq, error: describeError(err) });
+  }
+});
