@@ -111,9 +111,12 @@ export class BlockCutter {
     const bytes = this.whole.length === 1 ? this.whole[0]! : Buffer.concat(this.whole, this.wholeLen);
     this.whole = [];
     this.wholeLen = 0;
-    this.emit({ file: this.file, startLine: this.line, atStart: this.atStart, bytes });
-    this.atStart = false;
+    const startLine = this.line;
+    // Counted before the block is handed on: its bytes may move to a worker (and be gone here).
     this.line += countLines(bytes);
+    const atStart = this.atStart;
+    this.atStart = false;
+    this.emit({ file: this.file, startLine, atStart, bytes });
   }
 
   /** The last line may have no terminator. */
