@@ -4,11 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
-import { readNdjson, type Item, type Source } from '../../src/core/ndjson-reader.js';
-import type { BadLine, BadLinePolicy } from '../../src/core/bad-lines.js';
-import { BlockCutter, type Block, type OversizeLine } from '../../src/parallel/blocks.js';
-import { parseBlock } from '../../src/parallel/parse-block.js';
-import { stringifyExact } from '../../src/core/exact-number.js';
+import { readNdjson, type Item, type Source } from '../../../src/stream/ndjson-reader.js';
+import type { BadLine, BadLinePolicy } from '../../../src/stream/bad-lines.js';
+import { BlockCutter, type Block, type OversizeLine } from '../../../src/parallel/blocks.js';
+import { parseBlock } from '../../../src/parallel/parse-block.js';
+import { stringifyExact } from '../../../src/stream/exact-number.js';
 
 const BOM = '\uFEFF';
 
