@@ -110,8 +110,6 @@ export class CsvOutput {
   private readonly spill: Spill | null;
   private readonly parts: Array<{ buf: Buffer; ncols: number }> = [];
   private segCols = -1;
-  /** Rows encoded by worker threads (--jobs), written after what the chunk holds. */
-  private readonly encoded: Buffer[] = [];
   private headerDone = false;
   private pending: Promise<void> = Promise.resolve();
   private sink: ByteSink | null = null;
@@ -153,14 +151,13 @@ export class CsvOutput {
     this.rows++;
   }
 
-  /** Adds rows a worker thread encoded (fixed columns only: they need no spill). */
-  addEncoded(bytes: Buffer, rows: number): void {
+  /** Adds rows a worker thread encoded (fixed columns only: they need no spill); the bytes are copied. */
+  addEncoded(bytes: Uint8Array, rows: number): void {
     if (!this.headerDone) {
       this.headerDone = true;
       this.chunk.append(this.headerText());
     }
-    if (this.chunk.length) this.encoded.push(Buffer.from(this.chunk.take()));
-    if (bytes.length) this.encoded.push(bytes);
+    this.chunk.appendBytes(bytes);
     this.rows += rows;
   }
 
@@ -170,14 +167,6 @@ export class CsvOutput {
       if (this.chunk.length) this.parts.push({ buf: Buffer.from(this.chunk.take()), ncols: this.segCols });
       for (const p of this.parts.splice(0)) await this.spill.add(p.buf, p.ncols);
       return;
-    }
-    if (this.encoded.length) {
-      for (const buf of this.encoded.splice(0)) {
-        await this.pending;
-        this.sink ??= await this.openSink();
-        this.bytes += buf.length;
-        this.pending = this.sink.write(buf);
-      }
     }
     if (!this.chunk.length) return;
     await this.pending;
@@ -688,7 +677,7 @@ export default defineCommand({
           ctx.filterStats.noTimestamp += r.noTimestamp;
           if (r.rows > 0) {
             const t = targetFor(null as unknown as JsonObject, builder!);
-            if (t.failed === null) t.output.addEncoded(Buffer.from(r.csv.buffer, r.csv.byteOffset, r.csv.byteLength), r.rows);
+            if (t.failed === null) t.output.addEncoded(r.csv, r.rows);
             for (const [type, n] of Object.entries(r.rowsByType)) t.rowsByType[type] = (t.rowsByType[type] ?? 0) + n;
             touched.add(t);
           }

@@ -1,6 +1,7 @@
 // Cuts one source's bytes into blocks of whole lines (for worker threads), numbering them so a
-// bad line is reported at the same FILE:LINE as a one-thread run. A line that grows past
-// --max-line-bytes across reads is not buffered: it becomes an oversize report, as LineSplitter does.
+// bad line is reported at the same FILE:LINE as a one-thread run. Bytes are copied into reused
+// buffers (no garbage per read for the main thread to collect). A line that grows past
+// --max-line-bytes across reads is not buffered: it becomes an oversize report, as in LineSplitter.
 
 /** Whole lines of one source, the first of them at `startLine`. */
 export interface Block {
@@ -8,6 +9,7 @@ export interface Block {
   startLine: number;
   /** The block starts the source (a UTF-8 BOM there is noise, not data). */
   atStart: boolean;
+  /** A view from offset 0 of a buffer that owns its ArrayBuffer (it may move to a worker). */
   bytes: Buffer;
 }
 
@@ -19,12 +21,13 @@ export interface OversizeLine {
   totalBytes: number;
 }
 
+/** Buffers that own their memory, reused; `min` bytes at least. */
+export type Alloc = (min: number) => Buffer;
+
 const NL = 0x0a;
 const OVERSIZE_HEAD = 64 * 1024;
-
-function startsWithBom(buf: Buffer): boolean {
-  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf;
-}
+/** Room past a block's target for the read that fills it. */
+const SLACK = 256 * 1024;
 
 function countLines(buf: Buffer): number {
   let n = 0;
@@ -33,11 +36,12 @@ function countLines(buf: Buffer): number {
 }
 
 export class BlockCutter {
-  private whole: Buffer[] = [];
-  private wholeLen = 0;
-  private partial: Buffer[] = [];
-  private partialLen = 0;
-  /** The number of the first line not yet handed on. */
+  private cur: Buffer;
+  /** Bytes in cur. */
+  private used = 0;
+  /** Bytes of whole lines in cur (through its last newline); the rest is a line begun. */
+  private whole = 0;
+  /** The number of the first line in cur. */
   private line = 1;
   private atStart = true;
   /** Bytes of a BOM at the very start (not counted in the first line's length, as LineSplitter strips it). */
@@ -50,25 +54,15 @@ export class BlockCutter {
     /** Blocks are handed on once this many bytes of whole lines are pending. */
     private readonly target: number,
     private readonly emit: (piece: Block | OversizeLine) => void,
-  ) {}
+    private readonly alloc: Alloc = (min) => Buffer.allocUnsafeSlow(min),
+  ) {
+    this.cur = alloc(target + SLACK);
+  }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    if (this.bom === -1) {
-      // The first three bytes decide whether the source starts with a BOM (they may come apart).
-      if (this.partialLen > 0) {
-        chunk = Buffer.concat([...this.partial.splice(0), chunk]);
-        this.partialLen = 0;
-      }
-      if (chunk.length < 3) {
-        this.partial.push(chunk);
-        this.partialLen = chunk.length;
-        return;
-      }
-      this.bom = startsWithBom(chunk) ? 3 : 0;
-    }
-    let pos = 0;
     const len = chunk.length;
+    if (len === 0) return;
+    let pos = 0;
     if (this.over) {
       const nl = chunk.indexOf(NL);
       if (nl === -1) {
@@ -78,80 +72,89 @@ export class BlockCutter {
       this.over.total += nl;
       this.endOversize();
       pos = nl + 1;
-    } else if (this.partialLen > 0) {
+    } else if (this.used > this.whole) {
+      // A line begun in an earlier read: LineSplitter checks its length where it ends.
       const nl = chunk.indexOf(NL);
       if (nl === -1) {
-        this.addPartial(chunk, 0, len);
+        this.copyIn(chunk, 0, len);
+        this.checkBegun();
         return;
       }
-      if (this.partialLen + nl - this.bomHere() > this.maxLineBytes) {
-        this.startOversize(chunk, 0, nl);
+      if (this.used - this.whole + nl - this.bomHere() > this.maxLineBytes) {
+        this.startOversize(chunk.subarray(0, nl));
         this.endOversize();
       } else {
-        for (const p of this.partial.splice(0)) this.whole.push(p);
-        this.whole.push(chunk.subarray(0, nl + 1));
-        this.wholeLen += this.partialLen + nl + 1;
-        this.partialLen = 0;
+        this.copyIn(chunk, 0, nl + 1);
       }
       pos = nl + 1;
     }
-    const last = chunk.lastIndexOf(NL);
-    if (last >= pos) {
-      this.whole.push(chunk.subarray(pos, last + 1));
-      this.wholeLen += last + 1 - pos;
-      pos = last + 1;
+    if (pos < len) {
+      this.copyIn(chunk, pos, len);
+      this.checkBegun();
     }
-    if (pos < len) this.addPartial(chunk, pos, len);
-    if (this.wholeLen >= this.target) this.cut();
+    if (this.whole >= this.target) this.cut();
   }
 
   /** Hands on the whole lines pending (the input is idle, or a block is full). */
   cut(): void {
-    if (this.wholeLen === 0) return;
-    const bytes = this.whole.length === 1 ? this.whole[0]! : Buffer.concat(this.whole, this.wholeLen);
-    this.whole = [];
-    this.wholeLen = 0;
+    if (this.whole === 0) return;
+    const block = this.cur.subarray(0, this.whole);
+    const rest = this.used - this.whole;
+    const next = this.alloc(Math.max(this.target + SLACK, rest * 2));
+    this.cur.copy(next, 0, this.whole, this.used);
     const startLine = this.line;
-    // Counted before the block is handed on: its bytes may move to a worker (and be gone here).
-    this.line += countLines(bytes);
+    this.line += countLines(block);
     const atStart = this.atStart;
     this.atStart = false;
-    this.emit({ file: this.file, startLine, atStart, bytes });
+    this.cur = next;
+    this.used = rest;
+    this.whole = 0;
+    this.emit({ file: this.file, startLine, atStart, bytes: block });
   }
 
   /** The last line may have no terminator. */
   end(): void {
     if (this.over) this.endOversize();
-    if (this.partialLen > 0) {
-      for (const p of this.partial.splice(0)) this.whole.push(p);
-      this.wholeLen += this.partialLen;
-      this.partialLen = 0;
-    }
+    this.whole = this.used;
     this.cut();
   }
 
-  /** BOM bytes inside the pending partial line (only the source's first line has them). */
-  private bomHere(): number {
-    return this.line === 1 && this.wholeLen === 0 && this.atStart ? Math.max(this.bom, 0) : 0;
+  private copyIn(chunk: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (this.used + n > this.cur.length) {
+      this.cut();
+      if (this.used + n > this.cur.length) {
+        const bigger = this.alloc(Math.max(this.cur.length * 2, this.used + n));
+        this.cur.copy(bigger, 0, 0, this.used);
+        this.cur = bigger;
+      }
+    }
+    chunk.copy(this.cur, this.used, start, end);
+    const last = this.cur.lastIndexOf(NL, this.used + n - 1);
+    this.used += n;
+    if (last >= this.used - n) this.whole = last + 1;
+    if (this.bom === -1 && this.used >= 3) this.bom = this.cur[0] === 0xef && this.cur[1] === 0xbb && this.cur[2] === 0xbf ? 3 : 0;
   }
 
-  private addPartial(chunk: Buffer, start: number, end: number): void {
-    if (this.partialLen + (end - start) - this.bomHere() > this.maxLineBytes) {
-      this.startOversize(chunk, start, end);
-      return;
-    }
-    this.partial.push(chunk.subarray(start, end));
-    this.partialLen += end - start;
+  /** BOM bytes in the line begun (only the source's first line has them). */
+  private bomHere(): number {
+    return this.line === 1 && this.atStart && this.whole === 0 ? Math.max(this.bom, 0) : 0;
+  }
+
+  private checkBegun(): void {
+    if (this.used - this.whole - this.bomHere() > this.maxLineBytes) this.startOversize(null);
   }
 
   /** Past the limit nothing more of the line is kept, as in LineSplitter. */
-  private startOversize(chunk: Buffer, start: number, end: number): void {
+  private startOversize(tail: Buffer | null): void {
     const skip = this.bomHere();
     this.cut();
-    const joined = Buffer.concat([...this.partial.splice(0), chunk.subarray(start, end)]);
-    this.over = { line: this.line, head: Buffer.from(joined.subarray(skip, skip + OVERSIZE_HEAD)), total: joined.length - skip };
-    this.partialLen = 0;
-    if (this.atStart) this.atStart = false;
+    const begun = this.cur.subarray(skip, this.used);
+    const joined = tail ? Buffer.concat([begun, tail]) : begun;
+    this.over = { line: this.line, head: Buffer.from(joined.subarray(0, OVERSIZE_HEAD)), total: joined.length };
+    this.used = 0;
+    this.whole = 0;
+    this.atStart = false;
   }
 
   private endOversize(): void {

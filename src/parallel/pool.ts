@@ -4,7 +4,6 @@
 import { Worker } from 'node:worker_threads';
 import type { BadLine } from '../stream/bad-lines.js';
 import type { Block } from './blocks.js';
-import { ownedBytes } from './tasks/task.js';
 
 /** What a worker sends back for one block. */
 export interface BlockResult<R> {
@@ -13,6 +12,12 @@ export interface BlockResult<R> {
   bad: BadLine[];
   csvLike: boolean;
   result: R;
+  /** The block's buffer, back from the worker. */
+  input: ArrayBuffer;
+  /** The result's buffers: give them back (giveBack) once they are copied. */
+  recycle: ArrayBuffer[];
+  /** The worker that made it. */
+  slot: number;
 }
 
 /** A worker's young generation, as the main thread's (cli/heap-limits.ts: 4 MB semi-spaces): flat memory. */
@@ -39,13 +44,14 @@ export class WorkerPool {
     for (let i = 0; i < jobs; i++) {
       const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { task, config, maxLineBytes }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       const slot: Slot = { worker, busy: 0 };
+      const index = i;
       worker.on('message', (msg: { seq: number; error?: string; out?: BlockResult<unknown> }) => {
         const w = this.waiting.get(msg.seq);
         if (!w) return;
         this.waiting.delete(msg.seq);
         slot.busy--;
         if (msg.error !== undefined) w.reject(new Error(msg.error));
-        else w.resolve(msg.out!);
+        else w.resolve({ ...msg.out!, slot: index });
       });
       const fail = (err: Error) => {
         this.failure ??= err;
@@ -71,10 +77,15 @@ export class WorkerPool {
     slot.busy++;
     return new Promise<BlockResult<R>>((resolve, reject) => {
       this.waiting.set(seq, { resolve: resolve as (r: BlockResult<unknown>) => void, reject, worker: slot });
-      // The block's bytes move to the worker (copied only when they share memory with other buffers).
-      const bytes = ownedBytes(block.bytes);
-      slot.worker.postMessage({ seq, block: { ...block, bytes } }, [bytes.buffer as ArrayBuffer]);
+      // The block's buffer moves to the worker (and comes back with the result).
+      slot.worker.postMessage({ seq, block }, [block.bytes.buffer as ArrayBuffer]);
     });
+  }
+
+  /** A result's buffers, copied out by now, go back to the worker that made them. */
+  giveBack(out: BlockResult<unknown>): void {
+    const slot = this.slots[out.slot];
+    if (slot && out.recycle.length && !this.failure) slot.worker.postMessage({ recycle: out.recycle }, out.recycle);
   }
 
   async close(): Promise<void> {

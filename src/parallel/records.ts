@@ -1,7 +1,9 @@
 // The --jobs reader: the main thread reads and cuts the input into blocks of whole lines; small
 // inputs are parsed right here (as batches of records, like ctx.records()), and once the input
 // has shown it is large, blocks go to worker threads, whose results come back in input order.
+import { open } from 'node:fs/promises';
 import type { ToolContext } from '../cli/run.js';
+import type { Source } from '../stream/ndjson-reader.js';
 import { readChunks, type Item } from '../stream/ndjson-reader.js';
 import type { BadLine } from '../stream/bad-lines.js';
 import { BlockCutter, type Block, type OversizeLine } from './blocks.js';
@@ -37,6 +39,58 @@ export function isWorkerBatch<R>(b: ParallelBatch<R>): b is WorkerBatch<R> {
   return !Array.isArray(b);
 }
 
+/** The reader's block buffers, back from the workers (or from parsing here) for the next blocks. */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  constructor(private readonly keep: number) {}
+  readonly get = (min: number): Buffer => {
+    const i = this.free.findIndex((b) => b.length >= min);
+    return i === -1 ? Buffer.allocUnsafeSlow(min) : this.free.splice(i, 1)[0]!;
+  };
+  put(ab: ArrayBuffer): void {
+    if (this.free.length < this.keep) this.free.push(Buffer.from(ab));
+  }
+}
+
+const READ_CHUNK = 65536;
+
+/**
+ * A plain (not gzip) regular file read into one reused buffer, in the reads a file stream
+ * makes (64 KiB): the main thread then leaves no buffer per read to be collected. Anything
+ * else (stdin, pipes, .gz) is read as the one-thread reader reads it.
+ */
+async function* fileChunks(source: Source, onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+  const fh = await open(source.name, 'r');
+  try {
+    const buf = Buffer.allocUnsafeSlow(READ_CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
+      if (bytesRead === 0) return;
+      onBytes(bytesRead);
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** True for a regular file that does not start like gzip (1f 8b). */
+async function plainFile(source: Source): Promise<boolean> {
+  if (source.name === 'stdin' || source.size?.() == null) return false;
+  try {
+    const fh = await open(source.name, 'r');
+    try {
+      const head = Buffer.alloc(2);
+      const { bytesRead } = await fh.read(head, 0, 2, 0);
+      return !(bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
 interface Done<R> {
   batches?: Item[][];
   out?: BlockResult<R>;
@@ -67,6 +121,7 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
   const startBytes = plan.startBytes ?? envBytes('BATCH_EVENTS_PARALLEL_START') ?? START_BYTES;
   const blockBytes = plan.blockBytes ?? envBytes('BATCH_EVENTS_PARALLEL_BLOCK') ?? BLOCK_BYTES;
   const maxQueued = plan.jobs * IN_FLIGHT_PER_JOB;
+  const buffers = new BufferPool(maxQueued + 2);
   const sources = ctx.sources();
   let known = 0;
   for (const s of sources) known += s.size?.() ?? 0;
@@ -105,10 +160,16 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       }
     }
     if (pool) {
-      enqueue(pool.run<R>(piece).then((out) => ({ out, bad: out.bad, csvLike: out.csvLike, file: piece.file })));
+      enqueue(pool.run<R>(piece).then((out) => {
+        buffers.put(out.input);
+        return { out, bad: out.bad, csvLike: out.csvLike, file: piece.file };
+      }));
     } else {
       const batches: Item[][] = [];
-      enqueue(parseBlock(piece, ctx.maxLineBytes, (b) => void batches.push(b)).then((p) => ({ batches, bad: p.bad, csvLike: p.csvLike, file: piece.file })));
+      enqueue(parseBlock(piece, ctx.maxLineBytes, (b) => void batches.push(b)).then((p) => {
+        buffers.put(piece.bytes.buffer as ArrayBuffer);
+        return { batches, bad: p.bad, csvLike: p.csvLike, file: piece.file };
+      }));
     }
   };
 
@@ -116,7 +177,7 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
     try {
       for (const source of sources) {
         if (stopped) return;
-        const cutter = new BlockCutter(source.name, ctx.maxLineBytes, blockBytes, dispatch);
+        const cutter = new BlockCutter(source.name, ctx.maxLineBytes, blockBytes, dispatch, buffers.get);
         const hooks = {
           onBytes: ctx.readHooks.onBytes,
           // Idle input: what is whole goes on now, so a record fed slowly comes out at once.
@@ -125,7 +186,8 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
             ctx.readHooks.onIdle();
           },
         };
-        for await (const chunk of readChunks(source, hooks)) {
+        const chunks = (await plainFile(source)) ? fileChunks(source, ctx.readHooks.onBytes) : readChunks(source, hooks);
+        for await (const chunk of chunks) {
           cutter.push(chunk);
           // The command has not yet said what workers need (its first record is in the queue): let it catch up once.
           if (!pool && !waitedForConfig && plan.jobs > 1 && Math.max(known, seen) >= startBytes && plan.config() === null) {
@@ -158,7 +220,10 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       poke('reader');
       for (const b of done.bad) ctx.policy.add(b);
       if (done.csvLike) ctx.readHooks.onCsvLike(done.file);
-      if (done.out) yield { records: done.out.records, result: done.out.result };
+      if (done.out) {
+        yield { records: done.out.records, result: done.out.result };
+        pool?.giveBack(done.out);
+      }
       else for (const b of done.batches ?? []) if (b.length) yield b;
     }
     await reader;

@@ -4,17 +4,24 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../cli/errors.js';
 import { parseBlock } from './parse-block.js';
 import type { Block } from './blocks.js';
-import type { Task } from './tasks/task.js';
+import { Spares, type Task } from './tasks/task.js';
 
 const { task, config, maxLineBytes } = workerData as { task: string; config: unknown; maxLineBytes: number };
-const mod = (await import(`./tasks/${task}.js`)) as { createTask(config: unknown): Task<unknown> };
-const run = mod.createTask(config);
+const mod = (await import(`./tasks/${task}.js`)) as { createTask(config: unknown, spares: Spares): Task<unknown> };
+const spares = new Spares();
+const run = mod.createTask(config, spares);
 
-parentPort!.on('message', async (msg: { seq: number; block: Block }) => {
+parentPort!.on('message', async (msg: { seq: number; block: Block } | { recycle: ArrayBuffer[] }) => {
+  if ('recycle' in msg) {
+    for (const ab of msg.recycle) spares.put(ab);
+    return;
+  }
   try {
     const parsed = await parseBlock(msg.block, maxLineBytes, (items) => run.add(items));
-    const { result, transfer } = run.finish();
-    parentPort!.postMessage({ seq: msg.seq, out: { ...parsed, result } }, transfer ?? []);
+    const { result, transfer = [] } = run.finish();
+    // The block's buffer goes back to the main thread's reader, the result's to be sent back here.
+    const input = msg.block.bytes.buffer as ArrayBuffer;
+    parentPort!.postMessage({ seq: msg.seq, out: { ...parsed, result, input, recycle: transfer } }, [...transfer, input]);
   } catch (err) {
     parentPort!.postMessage({ seq: msg.seq, error: describeError(err) });
   }

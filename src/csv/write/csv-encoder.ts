@@ -94,6 +94,14 @@ export class ChunkBuffer {
     this.used += this.cur.write(text, this.used, 'utf8');
   }
 
+  /** Bytes already encoded (rows a worker thread made), after what is pending. */
+  appendBytes(bytes: Uint8Array): void {
+    this.settle();
+    if (this.used + bytes.length > this.cur.length) this.grow(bytes.length);
+    this.cur.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
   take(): Buffer {
     this.settle();
     const out = this.cur.subarray(0, this.used);

@@ -4,7 +4,7 @@ import { ChunkBuffer, RowBuilder, makeRowEncoder, type CellPolicy, type CsvForma
 import { buildFilter, type FilterOptions } from '../../stream/filters.js';
 import { stringifyExact } from '../../stream/exact-number.js';
 import type { Item } from '../../stream/ndjson-reader.js';
-import { ownedBytes, type Task } from './task.js';
+import type { Spares, Task } from './task.js';
 
 export interface ExportTaskConfig {
   columns: string[];
@@ -28,7 +28,7 @@ export interface ExportBlock {
   noTimestamp: number;
 }
 
-export function createTask(config: ExportTaskConfig): Task<ExportBlock> {
+export function createTask(config: ExportTaskConfig, spares: Spares): Task<ExportBlock> {
   const builder = new RowBuilder(config.policy, config.columns, config.exclude);
   const encodeRow = makeRowEncoder(config.format);
   const stats = { noTimestamp: 0 };
@@ -56,13 +56,16 @@ export function createTask(config: ExportTaskConfig): Task<ExportBlock> {
       }
     },
     finish() {
-      const csv = ownedBytes(chunk.take());
+      const taken = chunk.take();
+      const out = spares.take(taken.length);
+      out.set(taken);
+      const csv = out.subarray(0, taken.length);
       const result: ExportBlock = { csv, rows, rowsByType, forward, noTimestamp: stats.noTimestamp };
       forward = [];
       rowsByType = {};
       rows = 0;
       stats.noTimestamp = 0;
-      return { result, transfer: [csv.buffer as ArrayBuffer] };
+      return { result, transfer: [out.buffer as ArrayBuffer] };
     },
   };
 }

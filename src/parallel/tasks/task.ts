@@ -15,10 +15,21 @@ export interface Task<R> {
   finish(): TaskOutput<R>;
 }
 
-/** Bytes the main thread may take over: a copy when the buffer shares memory (Node's small-buffer pool). */
-export function ownedBytes(buf: Buffer): Uint8Array {
-  if (buf.byteOffset === 0 && buf.buffer.byteLength === buf.length) return buf;
-  const copy = new Uint8Array(buf.length);
-  copy.set(buf);
-  return copy;
+/**
+ * A worker's reusable output buffers: a result's buffers move to the main thread, which sends
+ * them back once it has copied them, so a long run allocates none per block.
+ */
+export class Spares {
+  private readonly free: ArrayBuffer[] = [];
+
+  /** A buffer of at least `min` bytes (its whole ArrayBuffer may be transferred). */
+  take(min: number): Uint8Array {
+    const i = this.free.findIndex((ab) => ab.byteLength >= min);
+    if (i !== -1) return new Uint8Array(this.free.splice(i, 1)[0]!);
+    return new Uint8Array(Math.max(min, 1 << 20));
+  }
+
+  put(ab: ArrayBuffer): void {
+    if (this.free.length < 4) this.free.push(ab);
+  }
 }
