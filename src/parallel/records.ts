@@ -218,8 +218,9 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       const done = await queue[0]!;
       queue.shift();
       poke('reader');
-      for (const b of done.bad) ctx.policy.add(b);
+      // As the one-thread reader: the CSV hint comes before line 1's bad-line report.
       if (done.csvLike) ctx.readHooks.onCsvLike(done.file);
+      for (const b of done.bad) ctx.policy.add(b);
       if (done.out) {
         yield { records: done.out.records, result: done.out.result };
         pool?.giveBack(done.out);

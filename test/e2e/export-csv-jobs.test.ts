@@ -26,7 +26,7 @@ const arbLine = fc.oneof(
   { weight: 8, arbitrary: arbEvent.map((e) => JSON.stringify(e)) },
   { weight: 1, arbitrary: arbEvent.map((e) => JSON.stringify(e).replace(/}$/, ',"details":{"n":9007199254740993,"f":1.0}}')) },
   { weight: 1, arbitrary: fc.constantFrom('{"kind":"summary","total":3}', '{"kind":"run","tool":"process","event":"start"}') },
-  { weight: 1, arbitrary: fc.constantFrom('not json', '[1]', '{"a":', '') },
+  { weight: 1, arbitrary: fc.constantFrom('not json', '[1]', '{"a":', '', 'id,email,status') },
 );
 
 const arbInput = fc.record({
@@ -94,6 +94,24 @@ describe('export-csv --jobs', () => {
     expect(res.exitCode).toBe(0);
     expect(String(res.stdout).split('\n').filter(Boolean)).toHaveLength(52);
   }, 60_000);
+
+  it('starts workers for a large input only (4 MiB), and says so with -v', async () => {
+    const dir = tempDir();
+    const line = JSON.stringify({ event_type: 'error', category: 'Unverified Email', message: 'x'.repeat(200), user_context: { email: 'a@b.org' } }) + '\n';
+    const big = join(dir, 'big.ndjson');
+    writeFileSync(big, line.repeat(Math.ceil((5 * 1024 * 1024) / line.length)));
+    const small = join(dir, 'small.ndjson');
+    writeFileSync(small, line.repeat(1000));
+    const [bigRun, smallRun, one] = await Promise.all([
+      run('export-csv', ['-v', '--jobs', '2', big]),
+      run('export-csv', ['-v', '--jobs', '2', small]),
+      run('export-csv', ['-v', '--jobs', '1', big]),
+    ]);
+    expect(bigRun.stderr).toMatch(/--jobs 2: worker threads from .*big\.ndjson:\d+ on/);
+    expect(smallRun.stderr).not.toMatch(/worker threads/);
+    expect(one.stderr).not.toMatch(/worker threads/);
+    expect(bigRun.stdout).toBe(one.stdout);
+  }, 120_000);
 
   it('rejects a --jobs that is not a whole number from 1 (usage error)', async () => {
     for (const bad of ['0', 'two', '1.5']) {
