@@ -23,6 +23,12 @@ export interface BlockResult<R> {
 /** A worker's young generation, as the main thread's (cli/heap-limits.ts: 4 MB semi-spaces): flat memory. */
 const YOUNG_GENERATION_MB = Number(process.env.BATCH_EVENTS_WORKER_YOUNG_MB ?? 12);
 
+/**
+ * The worker's module, dist/parallel/worker.js. Found from one level under dist/, which holds
+ * for this file (dist/parallel/pool.js) and for the bundled binaries (dist/bin/NAME.js) alike.
+ */
+const WORKER_URL = new URL('../parallel/worker.js', import.meta.url);
+
 interface Waiting {
   resolve(r: BlockResult<unknown>): void;
   reject(e: Error): void;
@@ -42,7 +48,7 @@ export class WorkerPool {
 
   constructor(jobs: number, task: string, config: unknown, maxLineBytes: number) {
     for (let i = 0; i < jobs; i++) {
-      const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: { task, config, maxLineBytes }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+      const worker = new Worker(WORKER_URL, { workerData: { task, config, maxLineBytes }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       const slot: Slot = { worker, busy: 0 };
       const index = i;
       worker.on('message', (msg: { seq: number; error?: string; out?: BlockResult<unknown> }) => {
