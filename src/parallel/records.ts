@@ -8,7 +8,7 @@ import { readChunks, type Item } from '../stream/ndjson-reader.js';
 import type { BadLine } from '../stream/bad-lines.js';
 import { BlockCutter, type Block, type OversizeLine } from './blocks.js';
 import { parseBlock } from './parse-block.js';
-import { WorkerPool, type BlockResult } from './pool.js';
+import type { BlockResult, WorkerPool } from './pool.js';
 
 /** Workers start once this much input is known (a file's size) or has been read (a pipe). */
 export const START_BYTES = 4 * 1024 * 1024;
@@ -128,6 +128,7 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
   let seen = 0;
   let pool = null as WorkerPool | null;
   let waitedForConfig = false;
+  let announced = false;
   let stopped = false;
   let readerDone = false;
   let readerError: unknown = null;
@@ -152,12 +153,9 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       return;
     }
     seen += piece.bytes.length;
-    if (!pool && plan.jobs > 1 && Math.max(known, seen) >= startBytes) {
-      const config = plan.config();
-      if (config !== null) {
-        pool = new WorkerPool(plan.jobs, plan.task, config, ctx.maxLineBytes);
-        ctx.log.debug(`--jobs ${plan.jobs}: worker threads from ${piece.file}:${piece.startLine} on`);
-      }
+    if (pool && !announced) {
+      announced = true;
+      ctx.log.debug(`--jobs ${plan.jobs}: worker threads from ${piece.file}:${piece.startLine} on`);
     }
     if (pool) {
       enqueue(pool.run<R>(piece).then((out) => {
@@ -171,6 +169,20 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
         return { batches, bad: p.bad, csvLike: p.csvLike, file: piece.file };
       }));
     }
+  };
+
+  // Loaded only for a large input: small runs do not pay for worker_threads at start-up.
+  const startWorkers = async () => {
+    let config = plan.config();
+    if (config === null && !waitedForConfig) {
+      // The command has not yet said what workers need (its first record is in the queue): let it catch up once.
+      waitedForConfig = true;
+      while (queue.length > 0 && !stopped) await new Promise<void>((r) => (wakeReader = r));
+      config = plan.config();
+    }
+    if (config === null || stopped) return;
+    const { WorkerPool } = await import('./pool.js');
+    pool = new WorkerPool(plan.jobs, plan.task, config, ctx.maxLineBytes);
   };
 
   const read = async () => {
@@ -188,12 +200,8 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
         };
         const chunks = (await plainFile(source)) ? fileChunks(source, ctx.readHooks.onBytes) : readChunks(source, hooks);
         for await (const chunk of chunks) {
+          if (!pool && plan.jobs > 1 && Math.max(known, seen) >= startBytes) await startWorkers();
           cutter.push(chunk);
-          // The command has not yet said what workers need (its first record is in the queue): let it catch up once.
-          if (!pool && !waitedForConfig && plan.jobs > 1 && Math.max(known, seen) >= startBytes && plan.config() === null) {
-            waitedForConfig = true;
-            while (queue.length > 0 && !stopped) await new Promise<void>((r) => (wakeReader = r));
-          }
           while (queue.length >= maxQueued && !stopped) await new Promise<void>((r) => (wakeReader = r));
           if (stopped) return;
         }
