@@ -8,7 +8,7 @@ export function jobTable(job) {
   const lines = [];
   lines.push(`### ${job.title}`, '');
   if (job.note) lines.push(job.note, '');
-  lines.push('| tool | role | runs | median s | CPU s | records/s | MB/s | peak RSS MiB | × floor | ours faster by |');
+  lines.push('| tool | role | runs | median s | CPU s | records/s | MB/s | peak RSS MiB | × floor | ours faster by (--jobs 1 / 2) |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of job.rows) {
     if (r.error) {
@@ -16,7 +16,7 @@ export function jobTable(job) {
       continue;
     }
     const check = r.check ? ` ⚠ ${escapeCell(r.check)}` : '';
-    lines.push(`| ${escapeCell(r.tool)}${check} | ${r.role} | ${r.runs.length} | ${fmt(r.median_s, 3)} | ${fmt(r.median_cpu_s, 2)} | ${big(r.records_per_s)} | ${fmt(r.mb_per_s, 1)} | ${fmt(mib(r.rss_kb), 1)} | ${fmt(r.x_floor)} | ${r.role === 'peer' ? (Number.isFinite(r.ours_speedup) ? `${fmt(r.ours_speedup)}×` : '–') : ''} |`);
+    lines.push(`| ${escapeCell(r.tool)}${check} | ${r.role} | ${r.runs.length} | ${fmt(r.median_s, 3)} | ${fmt(r.median_cpu_s, 2)} | ${big(r.records_per_s)} | ${fmt(r.mb_per_s, 1)} | ${fmt(mib(r.rss_kb), 1)} | ${fmt(r.x_floor)} | ${r.role === 'peer' ? (Number.isFinite(r.ours_speedup) ? `${fmt(r.ours_speedup)}×${Number.isFinite(r.ours2_speedup) ? ` / ${fmt(r.ours2_speedup)}×` : ''}` : '–') : ''} |`);
   }
   lines.push('');
   lines.push('<details><summary>commands</summary>', '');
@@ -26,7 +26,7 @@ export function jobTable(job) {
 }
 
 export function targetsTable(targets) {
-  const lines = ['### Targets (issue 7), ratios from this run', '', '| target | goal | measured | status |', '|---|---|---|---|'];
+  const lines = ['### Targets (issue 16; issue 7 where marked), ratios from this run', '', '| target | goal | measured | status |', '|---|---|---|---|'];
   for (const t of targets) lines.push(`| ${t.name} | ${t.goal} | ${t.measured} | ${t.status === 'met' ? 'met' : t.status === 'missed' ? '**missed**' : `n/a (${t.status})`} |`);
   lines.push('');
   return lines.join('\n');
