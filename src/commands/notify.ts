@@ -35,7 +35,6 @@ import {
 import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../notify/delivery.js';
 import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../notify/transports/index.js';
 import type { OutgoingAttachment } from '../notify/transports/types.js';
-import { renderHtmlReport } from '../summary/report-html.js';
 
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_REPEAT_INTERVAL = '4h';
@@ -285,6 +284,9 @@ async function composeAndDeliver(
   });
   // Added after the text is rendered, so the text part is the same with or without the report.
   if (reportName !== null && transport.carriesAttachments !== false) {
+    // Loaded only when a report is attached: the renderer is the largest module notify has, and
+    // start-up pays for every module loaded (issue 16).
+    const { renderHtmlReport } = await import('../summary/report-html.js');
     attachments.push({ filename: reportName, path: reportName, content: Buffer.from(renderHtmlReport(summary), 'utf8') });
   }
   const record: NotificationRecord = {
