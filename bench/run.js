@@ -194,7 +194,8 @@ async function levels(b, spec, args) {
   let first = null;
   for (const n of LEVELS) {
     const keepOwn = n === 1 ? spec.keep ?? join(OUT, `${spec.job}-${b}-jobs1.out`) : join(OUT, `${spec.job}-${b}-jobs${n}.out`);
-    const row = await runTool({ ...spec, tool: `${spec.tool} --jobs ${n}`, cmd: ourCmd(b, ...withJobs(b, n, args)), missing: spec.missing ?? noJobs(b, n), keep: keepOwn, jobs: n });
+    const row = await runTool({ ...spec, tool: `${spec.tool} --jobs ${n}`, cmd: ourCmd(b, ...withJobs(b, n, args)), missing: spec.missing ?? noJobs(b, n), keep: keepOwn });
+    row.jobs = n;
     if (n === 1) first = row.error ? null : keepOwn;
     else if (!row.error && first) {
       row.identical = sameBytes(first, keepOwn);
