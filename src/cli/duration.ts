@@ -1,6 +1,5 @@
 // Durations are written 30s, 5m, 4h (and 250ms, 2d) everywhere a flag takes one.
 import { parseIso } from './time.js';
-import { invalidOption } from './errors.js';
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 export function parseDuration(text: string): number | undefined {
@@ -16,14 +15,6 @@ export function parseTime(text: string, now = Date.now()): number | undefined {
   if (ago !== undefined && /[a-z]$/.test(text.trim())) return now - ago;
   const t = parseIso(text);
   return typeof t === 'number' ? t : undefined;
-}
-
-/** A --flag DURATION value (or its default) in ms; anything else, or zero, is a usage error naming the flag. */
-export function durationOption(flag: string, raw: string | undefined, fallback: string): number {
-  const text = raw ?? fallback;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) throw invalidOption(flag, 'must be a duration such as 30s, 5m or 4h', text);
-  return ms;
 }
 
 /** A span for people (email, report): 4s, 3m 20s, 5h 12m, then days past 48 hours (10d 1h, not 241h 0m). */

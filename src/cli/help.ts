@@ -3,7 +3,7 @@
 // Help is wrapped to the terminal's width (80 when stdout is not a terminal); the tool's own
 // flags come first, the shared filters and common options after, then real examples.
 import stringWidth from 'string-width';
-import { COMPLETION_SHELLS, type ToolArgDef, type ToolArgs, type ToolCommand } from './run.js';
+import { COMPLETION_SHELLS, type ToolArgDef, type ToolArgs, type ToolCommand } from './args.js';
 
 export type HelpGroup = 'own' | 'filter' | 'common';
 
@@ -174,7 +174,7 @@ export function renderMan(cmd: ToolCommand, shared: HelpShared, version: string)
 
 // ---- shell completions ----
 
-function flagNames(cmd: ToolCommand): Array<{ long: string; short?: string; def: ToolArgDef | null; description: string; options?: string[]; takesValue: boolean }> {
+function flagNames(cmd: ToolCommand): Array<{ long: string; short?: string; def: ToolArgDef | null; description: string; options?: readonly string[]; takesValue: boolean }> {
   const out = [];
   for (const [name, def] of Object.entries(cmd.args)) {
     if (def.type === 'positional') continue;

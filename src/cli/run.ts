@@ -3,7 +3,6 @@
 // quiet end. The argument definitions keep citty's ArgsDef shape (type, description,
 // valueHint, alias, default, options); help is rendered here (cli/help.ts), because citty's
 // renderer neither wraps to the terminal nor groups flags nor shows examples.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { createLogger, type Logger } from './logger.js';
 import { BadLinePolicy } from '../stream/bad-lines.js';
@@ -12,99 +11,12 @@ import { readNdjson, readLines, sourcesFromArgs, DEFAULT_MAX_LINE_BYTES, type It
 import { buildFilter, type FilterOptions, type FilterStats, type Predicate } from '../stream/filters.js';
 import { clearProgressLine, Progress } from './progress.js';
 import { runEnded, runStarted } from '../stream/run-record.js';
-import { describeError, exitCodeOf, invalidOption, UsageError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { intOption } from './options.js';
+import { describeError, exitCodeOf, invalidOption, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
+import { COMPLETION_SHELLS, commonArgs, filterArgs, parseToolArgs, UnknownOptionError, type ToolArgs, type ToolCommand, type ToolContext } from './args.js';
 
-export interface ToolArgDef {
-  type: 'boolean' | 'string' | 'enum' | 'positional';
-  description: string;
-  valueHint?: string;
-  alias?: string;
-  default?: string | boolean;
-  options?: string[];
-  required?: boolean;
-  /** A string option that may be given bare (`--backup`): this value then applies, unless a number follows. */
-  bare?: string;
-}
-
-export type ToolArgs = Record<string, ToolArgDef>;
-
-export interface ToolCommand {
-  meta: { name: string; description: string };
-  args: ToolArgs;
-  /** Two or three real uses, shown in --help and the man page. */
-  examples?: Array<{ text: string; command: string }>;
-  /** A closing line of --help (where the docs are). */
-  seeAlso?: string;
-  /** What the binary reads, for the hint printed when stdin is a terminal (default NDJSON). */
-  input?: (args: Record<string, string | boolean | undefined>) => string;
-  /** What to do when an NDJSON input looks like CSV. */
-  csvHint?: string;
-  run(ctx: ToolContext): Promise<number | void>;
-  /** Whether stdout carries NDJSON for these options (then it opens and closes with run records); default yes. */
-  writesRecords?(args: Record<string, string | boolean | undefined>): boolean;
-}
-
-/** citty's defineCommand shape, typed for our runner. */
-export function defineCommand(def: ToolCommand): ToolCommand {
-  return def;
-}
-
-export interface ToolContext {
-  tool: string;
-  /** The arguments as given (after the program name), for audit records. */
-  argv: readonly string[];
-  /** The last value of each option (strings), or its boolean. */
-  args: Record<string, string | boolean | undefined>;
-  /** Every value of a repeatable option, comma lists kept as given. */
-  list(name: string): string[];
-  /** Positional arguments (input files; `-` is stdin). */
-  files: string[];
-  log: Logger;
-  out: NdjsonWriter;
-  policy: BadLinePolicy;
-  progress: Progress;
-  /** The shared filters, or null when none was given. */
-  filter: Predicate | null;
-  /** Set when stdout was closed by its reader: stop producing. */
-  stop: { stopped: boolean };
-  sources(): Source[];
-  /** --max-line-bytes, parsed once: every reader of this run uses the same limit. */
-  maxLineBytes: number;
-  records(): AsyncGenerator<Item[]>;
-  lines(): AsyncGenerator<TextLine[]>;
-  /** For readers of this run's input: idle flush of stdout, bytes for the progress percentage. */
-  readHooks: { onIdle: () => void; onBytes: (n: number) => void; onCsvLike: (file: string) => void };
-  /** The shared filters as given (worker threads rebuild the same predicate from them) and what they counted. */
-  filterSpec: FilterOptions | null;
-  filterStats: FilterStats;
-  /** Parses an integer option, with a usage error naming the flag. */
-  int(name: string, min?: number): number | undefined;
-  /** Why this run is failing though it ends normally (exit 1): said in its end-of-run record. */
-  fail(reason: string): void;
-}
-
-/** Options every binary has. */
-export const commonArgs = {
-  quiet: { type: 'boolean', alias: 'q', description: 'Only errors on stderr' },
-  verbose: { type: 'boolean', alias: 'v', description: 'Debug output and stack traces on stderr' },
-  progress: { type: 'boolean', description: 'Progress on stderr; by default shown when stderr is a TTY, the input is files (so a percentage can be shown) and the run passes 2 s; --no-progress turns it off' },
-  'max-bad': { type: 'string', valueHint: 'N', default: '0', description: 'Malformed input lines tolerated before the exit code becomes 1' },
-  rejects: { type: 'string', valueHint: 'FILE', description: 'Append each malformed line to FILE as NDJSON {file, line, error, raw}' },
-  'max-line-bytes': { type: 'string', valueHint: 'N', default: String(DEFAULT_MAX_LINE_BYTES), description: 'A longer input line is a bad line' },
-} satisfies ToolArgs;
-
-/** The shared filters, for every binary that reads events. */
-export const filterArgs = {
-  type: { type: 'string', valueHint: 'error|success', description: 'Keep events of this type' },
-  category: { type: 'string', valueHint: 'NAME', description: 'Keep events of this category (repeatable, or a comma list)' },
-  since: { type: 'string', valueHint: 'TIME', description: 'Keep events at or after TIME (ISO, or a duration ago: 30s, 5m, 4h)' },
-  until: { type: 'string', valueHint: 'TIME', description: 'Keep events before TIME' },
-  where: { type: 'string', valueHint: 'EXPR', description: 'field=value, field!=value, field~regex, field!~regex; dotted paths; repeatable, all must hold' },
-} satisfies ToolArgs;
-
-export const filesArg = {
-  files: { type: 'positional', required: false, valueHint: 'FILE', description: 'Input files (default: stdin; - is stdin)' },
-} satisfies ToolArgs;
+// The definitions are args.ts's; re-exported so that a command needs one import for the runner.
+export * from './args.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -119,13 +31,6 @@ function packageVersion(): string {
 export async function helpText(cmd: ToolCommand, width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80): Promise<string> {
   const { renderHelp } = await import('./help.js');
   return renderHelp(cmd, { filter: filterArgs, common: commonArgs }, width);
-}
-
-/** An unknown flag; main() words it, with the nearest known flag when it looks like a typo. */
-export class UnknownOptionError extends UsageError {
-  constructor(readonly flag: string, readonly defs: ToolArgs) {
-    super(`unknown option ${flag} (see --help)`);
-  }
 }
 
 async function unknownOptionMessage(err: UnknownOptionError): Promise<string> {
@@ -156,81 +61,6 @@ export async function suggestFlag(defs: ToolArgs, unknown: string): Promise<stri
   return best !== null && bestDistance <= allowed ? `--${best}` : null;
 }
 
-interface Parsed {
-  values: Record<string, string | boolean | undefined>;
-  lists: Record<string, string[]>;
-  positionals: string[];
-}
-
-/** `--flag` without a value becomes `--flag=<bare>` when the next argument is not a number. */
-function applyBareValues(defs: ToolArgs, argv: string[]): string[] {
-  const bare = new Map<string, string>();
-  for (const [name, def] of Object.entries(defs)) if (def.bare !== undefined) bare.set(`--${name}`, def.bare);
-  if (!bare.size) return argv;
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return out.concat(argv.slice(i));
-    const value = bare.get(a);
-    out.push(value !== undefined && !/^\d+$/.test(argv[i + 1] ?? '') ? `${a}=${value}` : a);
-  }
-  return out;
-}
-
-export function parseToolArgs(defs: ToolArgs, argv: string[]): Parsed {
-  argv = applyBareValues(defs, argv);
-  const options: NonNullable<ParseArgsConfig['options']> = {};
-  for (const [name, def] of Object.entries(defs)) {
-    if (def.type === 'positional') continue;
-    const short = def.alias && def.alias.length === 1 ? def.alias : undefined;
-    if (def.type === 'boolean') {
-      options[name] = { type: 'boolean', ...(short ? { short } : {}) };
-      options[`no-${name}`] = { type: 'boolean' };
-    } else {
-      options[name] = { type: 'string', multiple: true, ...(short ? { short } : {}) };
-    }
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const m = /'(-{1,2}[^' ]+)/.exec(e.message);
-    if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UnknownOptionError(m?.[1] ?? '', defs);
-    if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      const flag = (m?.[1] ?? '').replace(/^-+/, '');
-      throw new UsageError(`invalid --${flag}: ${/missing/.test(e.message) ? 'needs a value' : e.message}`);
-    }
-    throw new UsageError(e.message);
-  }
-  const values: Parsed['values'] = {};
-  const lists: Parsed['lists'] = {};
-  for (const [name, def] of Object.entries(defs)) {
-    if (def.type === 'positional') continue;
-    const v = (parsed.values as Record<string, unknown>)[name];
-    if (def.type === 'boolean') {
-      const neg = (parsed.values as Record<string, unknown>)[`no-${name}`];
-      values[name] = neg ? false : v === true ? true : (def.default as boolean | undefined);
-    } else {
-      const all = (v as string[] | undefined) ?? [];
-      lists[name] = all;
-      values[name] = all.length ? all[all.length - 1] : (def.default as string | undefined);
-      if (def.type === 'enum' && values[name] !== undefined && def.options && !def.options.includes(values[name] as string)) {
-        throw invalidOption(name, `must be one of ${def.options.join(', ')}`, values[name]);
-      }
-    }
-  }
-  return { values, lists, positionals: parsed.positionals };
-}
-
-function intOption(values: Parsed['values'], name: string, min = 0): number | undefined {
-  const raw = values[name];
-  if (raw === undefined || raw === false) return undefined;
-  const text = String(raw).trim();
-  if (!/^\d+$/.test(text) || Number(text) < min) throw invalidOption(name, `must be a whole number ${min ? `of at least ${min}` : 'of 0 or more'}`, raw);
-  return Number(text);
-}
-
 function earlyFlag(argv: string[], long: string, short?: string): boolean {
   for (const a of argv) {
     if (a === '--') return false;
@@ -239,7 +69,6 @@ function earlyFlag(argv: string[], long: string, short?: string): boolean {
   return false;
 }
 
-export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
 
 /** `--completions SHELL` (or `--completions=SHELL`) before parsing; a bad shell is a usage error. */
 function completionShell(argv: string[]): string | null {
@@ -299,8 +128,8 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
     const parsed = parseToolArgs(cmd.args, argv);
     const { values, lists } = parsed;
     log = createLogger(tool, { quiet: values.quiet === true, verbose: values.verbose === true });
-    const maxLineBytes = intOption(values, 'max-line-bytes', 1) ?? DEFAULT_MAX_LINE_BYTES;
-    const bad = new BadLinePolicy({ maxBad: intOption(values, 'max-bad') ?? 0, rejectsPath: values.rejects as string | undefined });
+    const maxLineBytes = intOption('max-line-bytes', values['max-line-bytes'], 1) ?? DEFAULT_MAX_LINE_BYTES;
+    const bad = new BadLinePolicy({ maxBad: intOption('max-bad', values['max-bad']) ?? 0, rejectsPath: values.rejects as string | undefined });
     policy = bad;
     const prog = new Progress(tool, values.progress as boolean | undefined);
     progress = prog;
@@ -360,7 +189,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       readHooks,
       filterSpec,
       filterStats,
-      int: (name, min) => intOption(values, name, min),
+      int: (name, min) => intOption(name, values[name], min),
       fail: (reason) => void (failure ??= reason),
     };
     const code = (await cmd.run(ctx)) ?? EXIT_OK;

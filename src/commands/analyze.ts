@@ -316,21 +316,21 @@ export default defineCommand({
   csvHint: 'turn it into events with process --from csv first',
   // A report drawn on stdout is for a person; JSON (also beside -o FILE) is a stage of a pipeline.
   writesRecords: (args) => {
-    const output = (args.output as string | undefined) ?? null;
+    const output = args.output ?? null;
     const byExtension = output !== null && /\.html?$/i.test(output) ? 'html' : undefined;
-    const format = (args.format as string | undefined) ?? byExtension ?? (process.stdout.isTTY && !args.partial && output === null ? 'table' : 'json');
+    const format = args.format ?? byExtension ?? (process.stdout.isTTY && !args.partial && output === null ? 'table' : 'json');
     return format === 'json' || output !== null;
   },
   async run(ctx) {
     const mode: AnalyzeMode = ctx.args.merge ? (ctx.args.partial ? 'merge-partial' : 'merge') : ctx.args.partial ? 'partial' : 'summary';
-    const output = (ctx.args.output as string | undefined) ?? null;
+    const output = ctx.args.output ?? null;
     const byExtension = output !== null && /\.html?$/i.test(output) ? 'html' : undefined;
     // Partials are for machines: JSON even on a terminal.
-    const format = (ctx.args.format as string | undefined) ?? byExtension ?? (process.stdout.isTTY && !ctx.args.partial && output === null ? 'table' : 'json');
+    const format = ctx.args.format ?? byExtension ?? (process.stdout.isTTY && !ctx.args.partial && output === null ? 'table' : 'json');
     if (format !== 'json' && ctx.args.partial) throw invalidOption('format', 'must be json with --partial', format);
     if (output !== null && format === 'json') throw invalidOption('output', 'writes a report: give --format html or table (the summary records go to stdout)', output);
     if (ctx.args.compare !== undefined && format !== 'html') throw invalidOption('compare', 'needs --format html', ctx.args.compare);
-    const previous = ctx.args.compare !== undefined ? await readPreviousSummaries(ctx.args.compare as string) : null;
+    const previous = ctx.args.compare !== undefined ? await readPreviousSummaries(ctx.args.compare) : null;
     const rendered = format !== 'json';
     // -o: the report goes to the file, and stdout carries what json would (the pipeline goes on).
     const toStdout = rendered && output === null;
@@ -338,8 +338,8 @@ export default defineCommand({
     const seen: Summary[] = [];
     const stage = createAnalyzeStage({
       mode,
-      by: parseBy(ctx.args.by as string | undefined),
-      job: (ctx.args.job as string | undefined) ?? null,
+      by: parseBy(ctx.args.by),
+      job: ctx.args.job ?? null,
       maxUsers: ctx.int('max-users'),
       maxSummaries: ctx.int('max-summaries'),
       maxErrorsPerUser: ctx.int('max-errors-per-user'),
@@ -367,7 +367,7 @@ export default defineCommand({
       // Loaded here: the renderers (and the table's string-width) are not needed by a JSON run's start-up.
       const text =
         format === 'html'
-          ? (await import('../summary/report-html.js')).renderHtmlReport(list as unknown as JsonObject[], { previous, previousLabel: ctx.args.compare as string | undefined })
+          ? (await import('../summary/report-html.js')).renderHtmlReport(list as unknown as JsonObject[], { previous, previousLabel: ctx.args.compare })
           : await renderTables(list);
       if (output !== null) {
         const file = await openAtomic(output);

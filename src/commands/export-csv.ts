@@ -2,13 +2,13 @@
 // with seed 000's defaults and safe cells (formula neutralisation, redaction) unless told not to.
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
-import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../cli/run.js';
-import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, parseCharOption, validateFormat, type CellPolicy, type ColumnRule, type CsvFormat } from '../csv/write/csv-encoder.js';
+import { commonArgs, defineCommand, filesArg, filterArgs, type ToolArgs, type ToolContext } from '../cli/run.js';
+import { ChunkBuffer, ColumnCollision, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, validateFormat, type CellPolicy, type ColumnRule, type CsvFormat } from '../csv/write/csv-encoder.js';
 import { Spill, type SpillOptions } from '../csv/write/spill.js';
 import { EVENT_COLUMNS, USER_FIELDS } from '../csv/write/flatten.js';
 import { isEvent, isPlainObject, type JsonObject } from '../event/event.js';
 import { getPath } from '../stream/filters.js';
-import { durationOption } from '../cli/duration.js';
+import { charOption, durationOption, listOption } from '../cli/options.js';
 import { describeError, invalidOption, UsageError, EXIT_FAILURE } from '../cli/errors.js';
 import { openAtomic, type AtomicFile } from '../durable/atomic-file.js';
 import { backupFile } from '../durable/backup.js';
@@ -18,7 +18,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { openLedger, readCsvHeader, type Ledger, type LedgerResult, type LedgerRow } from '../durable/ledger/csv-ledger.js';
 import { cellText, forEachLeaf } from '../csv/write/flatten.js';
 import { stringifyExact } from '../stream/exact-number.js';
-import { gzipAtomic, isGzipPath } from '../stream/gzip.js';
+import { gzipAtomic, isGzipPath } from '../durable/gzip-file.js';
 import { REDACTED, couldBeSecret, keyRule, redactValue } from '../redact/redact.js';
 import { parseDuration } from '../cli/duration.js';
 import type { Item } from '../stream/ndjson-reader.js';
@@ -329,20 +329,18 @@ function checkTemplatePrivacy(template: string, splitBy: string | undefined, pri
   }
 }
 
-function listOption(ctx: ToolContext, name: string): string[] | undefined {
-  const all = ctx.list(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+function columnList(ctx: ExportContext, name: 'columns' | 'exclude'): string[] | undefined {
+  const all = listOption(ctx.list(name));
   return all.length ? all : undefined;
 }
 
 function parseRename(values: string[]): Map<string, string> | undefined {
   if (!values.length) return undefined;
   const map = new Map<string, string>();
-  for (const v of values) {
-    for (const pair of v.split(',')) {
-      const m = /^\s*([^=]+?)\s*=\s*(.+?)\s*$/.exec(pair);
-      if (!m) throw invalidOption('rename', 'must be old=new', pair);
-      map.set(m[1]!, m[2]!);
-    }
+  for (const pair of listOption(values, true)) {
+    const m = /^([^=]+?)\s*=\s*(.+)$/.exec(pair);
+    if (!m) throw invalidOption('rename', 'must be old=new', pair);
+    map.set(m[1]!, m[2]!);
   }
   return map;
 }
@@ -357,17 +355,17 @@ function parseRedactKeys(flag: string, values: string[]): RegExp[] {
   });
 }
 
-export function exportOptionsFrom(ctx: ToolContext): ExportOptions {
+export function exportOptionsFrom(ctx: ExportContext): ExportOptions {
   const a = ctx.args;
   const excel = a.excel === true;
   const format = validateFormat({
-    delimiter: parseCharOption('delimiter', a.delimiter as string),
-    quote: parseCharOption('quote', a.quote as string),
+    delimiter: charOption('delimiter', a.delimiter),
+    quote: charOption('quote', a.quote),
     eol: a.crlf === true || excel ? '\r\n' : '\n',
   });
   return {
-    columns: listOption(ctx, 'columns'),
-    exclude: listOption(ctx, 'exclude'),
+    columns: columnList(ctx, 'columns'),
+    exclude: columnList(ctx, 'exclude'),
     rename: parseRename(ctx.list('rename')),
     format,
     header: a.header !== false,
@@ -418,9 +416,12 @@ function commitIntervalOption(raw: string | undefined): number {
   return ms;
 }
 
-function filtersUsed(ctx: ToolContext): JsonObject {
+function filtersUsed(ctx: ExportContext): JsonObject {
   const f: JsonObject = {};
-  for (const name of ['type', 'since', 'until'] as const) if (typeof ctx.args[name] === 'string') f[name] = ctx.args[name] as string;
+  for (const name of ['type', 'since', 'until'] as const) {
+    const v = ctx.args[name];
+    if (v !== undefined) f[name] = v;
+  }
   if (ctx.list('category').length) f.category = ctx.list('category');
   if (ctx.list('where').length) f.where = ctx.list('where');
   return f;
@@ -440,9 +441,7 @@ interface FileTarget {
   rowsByType: Record<string, number>;
 }
 
-export default defineCommand({
-  meta: { name: 'export-csv', description: 'Write events (or any records) as CSV: seed 000 columns by default, formula-safe and redacted; stdout or -o FILE (atomic)' },
-  args: {
+const exportArgs = {
     ...filesArg,
     output: { type: 'string', alias: 'o', valueHint: 'PATH', description: 'Write to PATH atomically and print one export record (gzip when PATH ends in .gz); may hold {category}, {job}, {source} ({value} with --split-by)' },
     columns: { type: 'string', valueHint: 'A,B,C', description: 'Columns to write, in order (dotted paths reach nested fields; default: seed 000 for events, else every key seen)' },
@@ -475,7 +474,14 @@ export default defineCommand({
     ...jobsArg,
     ...filterArgs,
     ...commonArgs,
-  },
+} as const satisfies ToolArgs;
+
+/** What run() and its helpers get: ctx.args typed from exportArgs. */
+type ExportContext = ToolContext<typeof exportArgs>;
+
+export default defineCommand({
+  meta: { name: 'export-csv', description: 'Write events (or any records) as CSV: seed 000 columns by default, formula-safe and redacted; stdout or -o FILE (atomic)' },
+  args: exportArgs,
   examples: [
     { text: 'Error events to a CSV file, written atomically', command: 'process ev.ndjson | export-csv --type error -o errors.csv' },
     { text: 'One file per category', command: "export-csv --split-by category -o 'out/{value}.csv' events.ndjson" },
@@ -487,17 +493,17 @@ export default defineCommand({
   writesRecords: (args) => args.output !== undefined && args.output !== '-',
   async run(ctx) {
     const opts = exportOptionsFrom(ctx);
-    const outputArg = ctx.args.output as string | undefined;
+    const outputArg = ctx.args.output;
     const toStdout = outputArg === undefined || outputArg === '-';
-    const splitBy = ctx.args['split-by'] as string | undefined;
+    const splitBy = ctx.args['split-by'];
     const passThrough = ctx.args['pass-through'] === true;
     const allowEmpty = ctx.args['allow-empty'] === true;
-    const lockTimeoutMs = durationOption('lock-timeout', ctx.args['lock-timeout'] as string | undefined, '60s');
+    const lockTimeoutMs = durationOption('lock-timeout', ctx.args['lock-timeout'], '60s');
     const keepBackups = ctx.int('backup', 1);
     if (toStdout && splitBy) throw new UsageError('--split-by needs -o with a {value} placeholder');
     if (toStdout && passThrough) throw new UsageError('--pass-through needs -o (stdout carries the CSV otherwise)');
-    const dedupeKey = ctx.args.dedupe as string | undefined;
-    const upsertKey = ctx.args.upsert as string | undefined;
+    const dedupeKey = ctx.args.dedupe;
+    const upsertKey = ctx.args.upsert;
     const ledgerMode: 'append' | 'upsert' | null = upsertKey !== undefined ? 'upsert' : ctx.args.append === true || dedupeKey !== undefined ? 'append' : null;
     const ledgerFlag = upsertKey !== undefined ? 'upsert' : dedupeKey !== undefined ? 'dedupe' : 'append';
     if (ledgerMode && toStdout) throw new UsageError(`--${ledgerFlag} needs -o FILE`);
@@ -505,15 +511,15 @@ export default defineCommand({
     if (upsertKey !== undefined && (ctx.args.append === true || dedupeKey !== undefined)) throw new UsageError('--upsert cannot be combined with --append or --dedupe');
     const replaceRows = ctx.args['replace-rows'] === true;
     if (replaceRows && upsertKey === undefined) throw new UsageError('--replace-rows needs --upsert KEY');
-    const commitMs = commitIntervalOption(ctx.args['commit-interval'] as string | undefined);
+    const commitMs = commitIntervalOption(ctx.args['commit-interval']);
     const fmt = opts.format!;
     const template = toStdout ? null : compileTemplate(outputArg!, splitBy, opts.policy);
     const filter = ctx.filter;
     const filters = filtersUsed(ctx);
     const runStartedAt = new Date().toISOString();
 
-    const policyFile = ctx.args['privacy-policy'] as string | undefined;
-    const levelArg = ctx.args['privacy-level'] as string | undefined;
+    const policyFile = ctx.args['privacy-policy'];
+    const levelArg = ctx.args['privacy-level'];
     if (levelArg !== undefined && policyFile === undefined) throw new UsageError('--privacy-level needs --privacy-policy FILE');
     if (policyFile !== undefined) {
       const policy = await loadPrivacyPolicy(policyFile);
@@ -540,7 +546,7 @@ export default defineCommand({
       redaction,
       argv: auditArgv(ctx.tool, ctx.argv, opts.policy!.redact),
     };
-    const auditLog = ctx.args['audit-log'] as string | undefined;
+    const auditLog = ctx.args['audit-log'];
     if (auditLog !== undefined) await checkAuditLog(auditLog);
     const stdoutHash: Hash | null = auditLog !== undefined && toStdout ? createHash('sha256') : null;
     let auditFailed = false;
@@ -618,7 +624,7 @@ export default defineCommand({
         mode: ledgerMode!,
         key: upsertKey ?? dedupeKey,
         backup: keepBackups,
-        fsync: ctx.args.fsync as 'batch' | 'always',
+        fsync: ctx.args.fsync,
         commitMs,
         replaceRows,
         lockTimeoutMs,

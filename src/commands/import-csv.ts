@@ -2,7 +2,8 @@
 // out. Every value is a string; an empty cell is "" (CSV cannot tell an empty string from a
 // null, so nothing is invented).
 import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../cli/run.js';
-import { parseCharOption, validateFormat } from '../csv/write/csv-encoder.js';
+import { validateFormat } from '../csv/write/csv-encoder.js';
+import { charOption, listOption } from '../cli/options.js';
 import { CsvRowParser, type ImportOptions } from '../csv/read/csv-reader.js';
 import { UsageError } from '../cli/errors.js';
 import type { BadLine } from '../stream/bad-lines.js';
@@ -80,11 +81,11 @@ export default defineCommand({
   input: () => 'CSV',
   async run(ctx) {
     const fmt = validateFormat({
-      delimiter: parseCharOption('delimiter', ctx.args.delimiter as string),
-      quote: parseCharOption('quote', ctx.args.quote as string),
+      delimiter: charOption('delimiter', ctx.args.delimiter),
+      quote: charOption('quote', ctx.args.quote),
       eol: '\n',
     });
-    const cols = ctx.list('columns').flatMap((v) => v.split(',')).map((v) => v.trim());
+    const cols = listOption(ctx.list('columns'), true);
     if (ctx.list('columns').length && cols.some((c) => c === '')) throw new UsageError('invalid --columns: a column name is empty');
     const opts: ImportOptions = {
       delimiter: fmt.delimiter,

@@ -9,7 +9,8 @@ import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
 import { isEvent, type JsonObject, type JsonValue } from '../event/event.js';
 import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../cli/errors.js';
-import { durationOption, parseDuration } from '../cli/duration.js';
+import { parseDuration } from '../cli/duration.js';
+import { durationOption, listOption } from '../cli/options.js';
 import { createSummaryBuilder } from '../summary/summary.js';
 import { Completeness } from '../stream/run-record.js';
 import type { Predicate } from '../stream/filters.js';
@@ -398,10 +399,6 @@ export function notifyRecords(source: Iterable<JsonObject> | AsyncIterable<JsonO
   return runStageOver(createNotifyStage(opts), source);
 }
 
-function splitList(values: string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
-}
-
 /** NOTIFY_NOW (ISO time or epoch ms) fixes the clock of --state decisions, for tests and replays. */
 function clockFromEnv(): (() => number) | undefined {
   const raw = process.env.NOTIFY_NOW;
@@ -453,24 +450,24 @@ export default defineCommand({
   csvHint: 'notify reads events or summaries: process --from csv | analyze first',
   async run(ctx) {
     const args = ctx.args;
-    const to = splitList(ctx.list('to').length ? ctx.list('to') : process.env.NOTIFY_TO ? [process.env.NOTIFY_TO] : []);
+    const to = listOption(ctx.list('to').length ? ctx.list('to') : process.env.NOTIFY_TO ? [process.env.NOTIFY_TO] : []);
     for (const a of to) if (!isAddress(a)) throw invalidOption('to', 'must be an email address', a);
-    const from = (args.from as string | undefined) ?? (process.env.NOTIFY_FROM || defaultFrom());
+    const from = args.from ?? (process.env.NOTIFY_FROM || defaultFrom());
     if (!isAddress(from)) throw invalidOption('from', 'must be an email address (or Name <address>)', from);
-    const subject = args.subject as string;
+    const subject = args.subject;
     checkSubjectTemplate(subject);
-    const timeoutMs = durationOption('timeout', args.timeout as string | undefined, DEFAULT_TIMEOUT);
-    const statePath = (args.state as string | undefined) ?? null;
+    const timeoutMs = durationOption('timeout', args.timeout, DEFAULT_TIMEOUT);
+    const statePath = args.state ?? null;
     if (args['repeat-interval'] !== undefined && !statePath) throw invalidOption('repeat-interval', 'needs --state FILE to remember what was sent');
-    const repeatIntervalMs = durationOption('repeat-interval', args['repeat-interval'] as string | undefined, DEFAULT_REPEAT_INTERVAL);
+    const repeatIntervalMs = durationOption('repeat-interval', args['repeat-interval'], DEFAULT_REPEAT_INTERVAL);
     const maxSummaries = ctx.int('max-summaries') ?? DEFAULT_MAX_SUMMARIES;
     const now = clockFromEnv();
 
-    const configured = (args.via as string | undefined) ?? (process.env.NOTIFY_VIA || undefined);
+    const configured = args.via ?? (process.env.NOTIFY_VIA || undefined);
     const via = configured ?? `file:${process.env.NOTIFY_OUTBOX || DEFAULT_OUTBOX}`;
     const transport = createTransportFor(via, {
-      sendmailPath: args['sendmail-path'] as string | undefined,
-      tlsCa: args['tls-ca'] as string | undefined,
+      sendmailPath: args['sendmail-path'],
+      tlsCa: args['tls-ca'],
       insecureTls: args['insecure-tls'] === true,
       user: process.env.NOTIFY_SMTP_USER || undefined,
       password: process.env.NOTIFY_SMTP_PASSWORD || undefined,
@@ -482,20 +479,20 @@ export default defineCommand({
       to,
       from,
       subject,
-      location: (args.location as string | undefined) ?? null,
-      instructions: (args.instructions as string | undefined) ?? null,
+      location: args.location ?? null,
+      instructions: args.instructions ?? null,
       attach: ctx.list('attach'),
       attachExports: args['attach-exports'] === true,
       attachReport: args['attach-report'] === true,
       always: args.always === true,
       successes: args.successes === true,
-      successSubject: args['success-subject'] as string | undefined,
+      successSubject: args['success-subject'],
       dryRun: args['dry-run'] === true,
       timeoutMs,
       statePath,
       repeatIntervalMs,
       maxSummaries,
-      job: (args.job as string | undefined) ?? null,
+      job: args.job ?? null,
       filter: ctx.filter,
       now,
       log: {

@@ -190,7 +190,7 @@ export default defineCommand({
   csvHint: 'read it with --from csv',
   writesRecords: (args) => args['list-rules'] !== true,
   async run(ctx) {
-    const nowText = ctx.args.now as string | undefined;
+    const nowText = ctx.args.now;
     const now = nowText === undefined ? undefined : parseNow(nowText);
     if (now === null) throw invalidOption('now', 'must be an ISO 8601 date or date-time (2026-11-21, 2026-11-21T10:00:00Z)', nowText);
     const packs = await loadPacks(ctx.list('rules'));
@@ -199,7 +199,7 @@ export default defineCommand({
       process.stdout.write(listRules(packs, disabled));
       return;
     }
-    const registryPath = ctx.args.registry as string | undefined;
+    const registryPath = ctx.args.registry;
     const registry = registryPath ? await loadRegistry(registryPath, ctx.policy, ctx.maxLineBytes) : NO_REGISTRY;
     // An empty snapshot (a failed download, the wrong file) would let every entry pass as "not in
     // the registry yet": an error unless it is meant.
@@ -208,7 +208,7 @@ export default defineCommand({
     }
     if (registryPath) ctx.log.debug(`registry ${registryPath}: ${registry.size} persons`);
     const opts: ProcessOptions = {
-      job: (ctx.args.job as string | undefined) ?? null,
+      job: ctx.args.job ?? null,
       ...(now === undefined ? {} : { now }),
       filter: ctx.filter,
       packs,
@@ -216,7 +216,7 @@ export default defineCommand({
       registry,
       onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: stringifyExact(item.value) }),
     };
-    const from = ctx.args.from as string;
+    const from = ctx.args.from;
     if (from === 'log' && ctx.list('log').length) throw invalidOption('log', 'reads a log after the entries; with --from log give the log files as arguments', ctx.list('log')[0]);
     if (from === 'log') {
       const stage = createLogStage(opts);

@@ -1,10 +1,10 @@
 // The v1 wire format: one event or one `kind` record per NDJSON line (PRODUCT.md).
 import * as cryptoModule from 'node:crypto';
 import { createHash, randomUUID } from 'node:crypto';
-import { ExactNumber, exactNumbersSeen } from '../stream/exact-number.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
+import { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.js';
+
+export { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.js';
 
 export type EventType = 'error' | 'success';
 
@@ -92,10 +92,6 @@ const oneShotSha256: (data: string) => string =
 
 export function randomEventId(): string {
   return randomUUID();
-}
-
-export function isPlainObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(exactNumbersSeen() && v instanceof ExactNumber);
 }
 
 /** A record is an event when it has no `kind` (or kind "event") and carries an event_type. */

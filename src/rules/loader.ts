@@ -6,6 +6,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CATEGORIES } from '../event/event.js';
 import { invalidOption, UsageError } from '../cli/errors.js';
+import { listOption } from '../cli/options.js';
 import { compileJsonPack, PackError } from './json-pack.js';
 import { userManagementPack } from './user-management.js';
 import type { Rule, RulePack } from './types.js';
@@ -115,11 +116,9 @@ export async function loadPacks(specs: string[]): Promise<RulePack[]> {
 export function checkDisabled(packs: RulePack[], ids: string[]): string[] {
   const known = new Set(packs.flatMap((p) => p.rules.map((r) => r.id)));
   const out: string[] = [];
-  for (const raw of ids) {
-    for (const id of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
-      if (!known.has(id)) throw invalidOption('disable-rule', 'must be a rule id shown by --list-rules', id);
-      out.push(id);
-    }
+  for (const id of listOption(ids)) {
+    if (!known.has(id)) throw invalidOption('disable-rule', 'must be a rule id shown by --list-rules', id);
+    out.push(id);
   }
   return out;
 }

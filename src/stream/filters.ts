@@ -2,9 +2,10 @@
 // into one predicate; records of another `kind` always pass so stages compose.
 import { ExactNumber, stringifyExact } from './exact-number.js';
 import { invalidOption } from '../cli/errors.js';
+import { listOption } from '../cli/options.js';
 import { dataTime } from '../cli/time.js';
 import { parseTime } from '../cli/duration.js';
-import type { JsonObject, JsonValue } from '../event/event.js';
+import type { JsonObject, JsonValue } from './json.js';
 
 export interface FilterOptions {
   type?: string;
@@ -72,7 +73,7 @@ export function buildFilter(opts: FilterOptions, stats: FilterStats = { noTimest
     const t = opts.type;
     tests.push((r) => r.event_type === t);
   }
-  const cats = (opts.category ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter(Boolean);
+  const cats = listOption(opts.category ?? []);
   if (cats.length) {
     const set = new Set(cats.map((c) => c.toLowerCase()));
     tests.push((r) => typeof r.category === 'string' && set.has(r.category.toLowerCase()));

@@ -1,10 +1,9 @@
-// .gz in and out. Inputs are recognised by their first two bytes (1f 8b), not by their name, so
+// .gz in. Inputs are recognised by their first two bytes (1f 8b), not by their name, so
 // `zcat`-free pipelines work on stdin too and a misnamed file is still read right; line numbers
-// count the lines of the decompressed text. `-o FILE.gz` writes gzip through the atomic writer.
+// count the lines of the decompressed text. (`-o FILE.gz` is durable/gzip-file.ts.)
 import { Readable } from 'node:stream';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import { DataError } from '../cli/errors.js';
-import type { AtomicFile } from '../durable/atomic-file.js';
 
 const toBuffer = (c: unknown): Buffer => (Buffer.isBuffer(c) ? c : Buffer.from(c as string));
 
@@ -58,47 +57,4 @@ export function decompressed(input: Readable, name: string): Readable {
     if (input !== process.stdin) input.destroy();
   });
   return out;
-}
-
-/** True when an output path asks for gzip. */
-export function isGzipPath(path: string): boolean {
-  return /\.gz$/i.test(path);
-}
-
-/** An atomic file whose content is gzip-compressed on the way (bytes and sha256 are the .gz file's). */
-export function gzipAtomic(file: AtomicFile): AtomicFile {
-  const gz = createGzip();
-  let writes: Promise<void> = Promise.resolve();
-  let failure: unknown = null;
-  gz.on('data', (c: Buffer) => {
-    writes = writes.then(() => file.write(c)).catch((err) => {
-      failure ??= err;
-    });
-  });
-  const ended = new Promise<void>((resolve, reject) => {
-    gz.on('end', resolve);
-    gz.on('error', reject);
-  });
-  ended.catch(() => undefined);
-  return {
-    path: file.path,
-    tempPath: file.tempPath,
-    async write(chunk) {
-      if (failure) throw failure;
-      // The callback runs once zlib has taken the chunk: the caller may then reuse its buffer.
-      await new Promise<void>((resolve, reject) => gz.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, (err) => (err ? reject(err) : resolve())));
-    },
-    async commit() {
-      gz.end();
-      await ended;
-      await writes;
-      if (failure) throw failure;
-      return file.commit();
-    },
-    async abort() {
-      gz.destroy();
-      await writes.catch(() => undefined);
-      await file.abort();
-    },
-  };
 }

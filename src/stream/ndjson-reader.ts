@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { LineSplitter } from './line-splitter.js';
 import { decompressed } from './gzip.js';
 import { BadLinePolicy } from './bad-lines.js';
-import type { JsonObject } from '../event/event.js';
+import type { JsonObject } from './json.js';
 import { mayHoldInexactNumber, parseExact } from './exact-number.js';
 
 export interface Item {

@@ -1,7 +1,7 @@
 // The run records (docs/run-records.md): every binary that writes NDJSON opens its stdout with
 // {"kind":"run","status":"started"} and closes it with the run's end, so a later stage can tell a
 // complete input from one whose producer was killed, crashed or exited with an error.
-import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
+import { isPlainObject, type JsonObject, type JsonValue } from './json.js';
 
 export type RunStatus = 'started' | 'complete' | 'failed';
 

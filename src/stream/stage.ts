@@ -2,7 +2,7 @@
 // left. The CLI drives it batch by batch; the library API drives it as an async generator.
 import type { ToolContext } from '../cli/run.js';
 import type { Item } from './ndjson-reader.js';
-import type { JsonObject } from '../event/event.js';
+import type { JsonObject } from './json.js';
 
 export type Emit = (record: JsonObject) => void;
 

@@ -9,7 +9,7 @@
  * well formed: a line break inside an unquoted cell, text after a closing quote, an unclosed
  * quote, and (strict) a quote inside an unquoted cell; lenient, such a quote is a literal
  * character, as Python's csv module and spreadsheets read it (`37"N`).
- * `delimiter` and `quote` are one UTF-16 unit each (parseCharOption checks that).
+ * `delimiter` and `quote` are one UTF-16 unit each (cli/options.ts charOption checks that).
  */
 export function splitQuotedRecord(text: string, delimiter: string, quote: string, lenient = false): string[] | null {
   const d = delimiter.charCodeAt(0);

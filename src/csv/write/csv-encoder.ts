@@ -17,14 +17,6 @@ export interface CsvFormat {
 
 export const DEFAULT_FORMAT: CsvFormat = { delimiter: ',', quote: '"', eol: '\n' };
 
-/** `\t` and the word "tab" are accepted for a tab, so shells need no $'\t'. */
-export function parseCharOption(flag: string, raw: string): string {
-  const v = raw === '\\t' || raw.toLowerCase() === 'tab' ? '\t' : raw;
-  if ([...v].length !== 1 || v.length !== 1) throw invalidOption(flag, 'must be one character (\\t for a tab)', raw);
-  if (v === '\n' || v === '\r') throw invalidOption(flag, 'must not be a line break', raw);
-  return v;
-}
-
 export function validateFormat(fmt: CsvFormat): CsvFormat {
   // Quotes are counted on raw bytes (line splitting, the spill's repair): a quote must be one byte.
   if (fmt.quote.charCodeAt(0) > 0x7e) throw invalidOption('quote', 'must be one ASCII character', fmt.quote);

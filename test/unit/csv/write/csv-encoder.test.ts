@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
-import { ChunkBuffer, makeRowEncoder, parseCharOption, RowBuilder, type CsvFormat } from '../../../../src/csv/write/csv-encoder.js';
+import { ChunkBuffer, makeRowEncoder, RowBuilder, type CsvFormat } from '../../../../src/csv/write/csv-encoder.js';
 
 const formats = fc.record({
   delimiter: fc.constantFrom(',', ';', '\t', '|', ' '),
@@ -27,14 +27,6 @@ describe('csv-encoder', () => {
 
   it('writes a lone empty cell as "" so the row is not a blank line', () => {
     expect(makeRowEncoder({ delimiter: ',', quote: '"', eol: '\n' })([''])).toBe('""\n');
-  });
-
-  it('accepts \\t and tab for a tab; refuses two characters and line breaks', () => {
-    expect(parseCharOption('delimiter', '\\t')).toBe('\t');
-    expect(parseCharOption('delimiter', 'tab')).toBe('\t');
-    expect(parseCharOption('delimiter', ';')).toBe(';');
-    expect(() => parseCharOption('delimiter', ';;')).toThrow('invalid --delimiter: must be one character (\\t for a tab), got ";;"');
-    expect(() => parseCharOption('quote', '\n')).toThrow(/invalid --quote/);
   });
 
   it('ChunkBuffer grows for a row larger than the buffer and keeps what was written', () => {

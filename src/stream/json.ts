@@ -1,0 +1,13 @@
+// JSON values as records carry them. Format-neutral, so the stream layer and every domain share
+// them; event/event.ts re-exports them beside the v1 event.
+import { ExactNumber, exactNumbersSeen } from './exact-number.js';
+
+/** Any JSON value (an ExactNumber stands in for a number whose text must stay exact). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** One JSON object: a record, an event, a nested field. */
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A JSON object: not null, not an array, not an exact number. */
+export function isPlainObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(exactNumbersSeen() && v instanceof ExactNumber);
+}
