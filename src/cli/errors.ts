@@ -39,25 +39,43 @@ export function exitCodeOf(err: unknown): number {
   return EXIT_FAILURE;
 }
 
+/**
+ * The one errno table: what an I/O error code means, in words a user can act on, and what to do
+ * about it where that is not obvious. Every message that names an I/O failure takes its words
+ * from here (describeError, the durable writers' writeFailure, the readers of --flag FILEs).
+ */
+const ERRNO: Record<string, { text: string; advice?: string }> = {
+  ENOENT: { text: 'no such file or directory' },
+  ENOTDIR: { text: 'a part of the path is not a folder' },
+  EACCES: { text: 'permission denied', advice: 'check the file and folder permissions' },
+  EPERM: { text: 'operation not permitted' },
+  EISDIR: { text: 'is a directory, expected a file' },
+  ENOSPC: { text: 'no space left on device', advice: 'free some space and run again; the existing output was left untouched' },
+  EROFS: { text: 'read-only file system' },
+  EFBIG: { text: 'file too large for this system or ulimit -f' },
+  EDQUOT: { text: 'disk quota exceeded' },
+  EIO: { text: 'input/output error' },
+};
+
+/** The words for an errno code (`no such file or directory`), or undefined for a code not in the table. */
+export function errnoText(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : ERRNO[code]?.text;
+}
+
+/** Why reading a file failed, for messages like `FILE: why`: the errno's words, else the error's message. */
+export function readFailureText(err: unknown): string {
+  return errnoText((err as NodeJS.ErrnoException)?.code) ?? (err instanceof Error ? err.message : String(err));
+}
+
 /** One line for a person: no stack, the node error code's meaning where it is a known I/O code. */
 export function describeError(err: unknown): string {
   if (err instanceof DataError) return err.toString();
   if (err instanceof Error) {
     const code = (err as NodeJS.ErrnoException).code;
     const path = (err as NodeJS.ErrnoException).path;
-    const hint = code ? IO_HINTS[code] : undefined;
-    if (hint && path) return `${path}: ${hint}`;
+    const known = code ? ERRNO[code] : undefined;
+    if (known && path) return `${path}: ${known.text}${known.advice ? ` (${known.advice})` : ''}`;
     return err.message.split('\n')[0] ?? String(err);
   }
   return String(err);
 }
-
-const IO_HINTS: Record<string, string> = {
-  ENOENT: 'no such file or directory',
-  EACCES: 'permission denied (check the file and folder permissions)',
-  EISDIR: 'is a directory, expected a file',
-  ENOSPC: 'no space left on device (free some space and run again; the existing output was left untouched)',
-  EROFS: 'read-only file system',
-  EFBIG: 'file too large for this system or ulimit',
-  EDQUOT: 'disk quota exceeded',
-};

@@ -3,7 +3,7 @@
 // BusyBox/Alpine). A 50 % heap growth step is a V8 flag read at run time. The young generation's
 // cap is not (it is fixed when the heap is made), so it is emulated: once the new space reaches
 // 8 MB (4 MB semi-spaces, the old --max-semi-space-size=4) its growth factor is set to 1, which
-// stops further growth. Measured in BENCHMARKS.md (issue 13): same peak RSS as the old flags.
+// stops further growth. Measured in BENCHMARKS.md: same peak RSS as the old flags.
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 const NEW_SPACE_CAP = 8 * 1024 * 1024;

@@ -7,7 +7,7 @@ export interface LoggerOptions {
   verbose?: boolean;
 }
 
-export type Logger = ConsolaInstance & { tool: string; verboseMode: boolean };
+export type Logger = ConsolaInstance & { tool: string };
 
 /** `<tool>: message`, one line per entry; levels: quiet = errors only, verbose = debug. */
 export function createLogger(tool: string, opts: LoggerOptions = {}): Logger {
@@ -28,6 +28,5 @@ export function createLogger(tool: string, opts: LoggerOptions = {}): Logger {
     ],
   }) as Logger;
   logger.tool = tool;
-  logger.verboseMode = !!opts.verbose;
   return logger;
 }

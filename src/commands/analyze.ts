@@ -3,7 +3,7 @@
 import { stringifyExact } from '../stream/exact-number.js';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
-import { DataError, EXIT_ERRORS_PRESENT, invalidOption } from '../cli/errors.js';
+import { DataError, readFailureText, EXIT_ERRORS_PRESENT, invalidOption } from '../cli/errors.js';
 import {
   groupValue,
   stableStringify,
@@ -396,8 +396,7 @@ export async function readPreviousSummaries(path: string): Promise<JsonObject[]>
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(`cannot read the --compare file: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`, path);
+    throw new DataError(`cannot read the --compare file: ${readFailureText(err)}`, path);
   }
   const records: JsonObject[] = [];
   const lines = text.split('\n');

@@ -1,5 +1,5 @@
 // export-csv: events (or any records) in, CSV out on stdout or to files written atomically,
-// with seed 000's defaults and safe cells (formula neutralisation, redaction) unless told not to.
+// with the defaults of docs/csv.md and safe cells (formula neutralisation, redaction) unless told not to.
 import { stat } from 'node:fs/promises';
 import { basename, extname, resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs, type ToolArgs, type ToolContext } from '../cli/run.js';
@@ -33,7 +33,7 @@ export interface ByteSink {
 }
 
 export interface ExportOptions {
-  /** Select and order columns; undefined: seed 000's for events, else every key seen. */
+  /** Select and order columns; undefined: the event columns (docs/csv.md) for events, else every key seen. */
   columns?: string[];
   exclude?: string[];
   /** Header renames, old → new. */
@@ -57,7 +57,7 @@ export interface PrivacyExport {
 const redactCell = (v: unknown): unknown => (v === undefined || v === null || v === '' ? v : REDACTED);
 
 /**
- * The policy as a column rule. A column is judged by every path it is read from (seed 000's
+ * The policy as a column rule. A column is judged by every path it is read from (the event columns'
  * `email` is `user_context.email`) and by its --rename'd header, the highest level winning;
  * a column holding an object is filtered inside when the policy names fields in it.
  */
@@ -87,7 +87,7 @@ export function isPassThroughKind(rec: JsonObject): boolean {
 }
 
 /**
- * Chooses the columns at the first data record: --columns as given, seed 000's ten for
+ * Chooses the columns at the first data record: --columns as given, the ten event columns (docs/csv.md) for
  * events, otherwise every leaf path in first-seen order (header written at the end).
  */
 export function createRowBuilder(first: JsonObject | null, opts: ExportOptions): RowBuilder {
@@ -444,7 +444,7 @@ interface FileTarget {
 const exportArgs = {
     ...filesArg,
     output: { type: 'string', alias: 'o', valueHint: 'PATH', description: 'Write to PATH atomically and print one export record (gzip when PATH ends in .gz); may hold {category}, {job}, {source} ({value} with --split-by)' },
-    columns: { type: 'string', valueHint: 'A,B,C', description: 'Columns to write, in order (dotted paths reach nested fields; default: seed 000 for events, else every key seen)' },
+    columns: { type: 'string', valueHint: 'A,B,C', description: 'Columns to write, in order (dotted paths reach nested fields; default: the event columns for events, else every key seen)' },
     exclude: { type: 'string', valueHint: 'A,B', description: 'Columns to leave out (a prefix leaves out its nested fields)' },
     rename: { type: 'string', valueHint: 'OLD=NEW', description: 'Rename a column in the header (repeatable)' },
     delimiter: { type: 'string', valueHint: 'CHAR', default: ',', description: 'Field delimiter, one character (\\t for tab)' },
@@ -480,7 +480,7 @@ const exportArgs = {
 type ExportContext = ToolContext<typeof exportArgs>;
 
 export default defineCommand({
-  meta: { name: 'export-csv', description: 'Write events (or any records) as CSV: seed 000 columns by default, formula-safe and redacted; stdout or -o FILE (atomic)' },
+  meta: { name: 'export-csv', description: 'Write events (or any records) as CSV: the event columns by default, formula-safe and redacted; stdout or -o FILE (atomic)' },
   args: exportArgs,
   examples: [
     { text: 'Error events to a CSV file, written atomically', command: 'process ev.ndjson | export-csv --type error -o errors.csv' },
@@ -592,7 +592,7 @@ export default defineCommand({
     };
 
     // Columns of --append/--upsert: --columns; else the existing file's header (a single -o
-    // file); else seed 000's for events; else the first record's keys. Implicit columns make a
+    // file); else the event columns (docs/csv.md) for events; else the first record's keys. Implicit columns make a
     // record with another key a bad line (the file's columns are fixed).
     let knownColumns: Set<string> | null = null;
     const privacyRule = opts.privacy ? privacyColumnRule(opts.privacy, opts.rename) : undefined;
@@ -823,7 +823,7 @@ export default defineCommand({
       }
       if (failures > 0) return EXIT_FAILURE;
     } catch (err) {
-      // A failed export is audited too (issue 12's status/error shape), unless the log itself failed.
+      // A failed export is audited too (with its status and error), unless the log itself failed.
       if (auditLog !== undefined && !auditFailed && !(err instanceof UsageError)) {
         const path = toStdout ? '-' : resolve(outputArg!);
         await appendAuditRecord(auditLog, {

@@ -8,7 +8,7 @@ import { basename, resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
 import { isEvent, type JsonObject, type JsonValue } from '../event/event.js';
-import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../cli/errors.js';
+import { errnoText, invalidOption, readFailureText, UsageError, EXIT_FAILURE, EXIT_OK } from '../cli/errors.js';
 import { parseDuration } from '../cli/duration.js';
 import { durationOption, listOption } from '../cli/options.js';
 import { createSummaryBuilder } from '../summary/summary.js';
@@ -192,7 +192,7 @@ function mib(bytes: number): string {
 
 function unreadable(path: string, err: unknown): Unattached {
   const code = (err as NodeJS.ErrnoException).code;
-  return { path, reason: code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `not readable (${code ?? (err as Error).message})`, missing: true };
+  return { path, reason: code === 'ENOENT' || code === 'ENOTDIR' ? errnoText('ENOENT')! : `not readable (${readFailureText(err)})`, missing: true };
 }
 
 /** Reads the file now, so one removed or unreadable later cannot fail the delivery; a problem is a reason, never a throw. */
@@ -377,7 +377,7 @@ async function composeAndDeliver(
       try {
         // Re-read under the lock: another notify may have recorded its own send meanwhile.
         const state = recordSend(readState(opts.statePath), fp, { sent_at: new Date(nowMs()).toISOString(), job, subject: msg.subject, transport: transport.name }, nowMs(), Math.max(intervalMs, 86_400_000));
-        writeStateAtomic(opts.statePath, state);
+        await writeStateAtomic(opts.statePath, state);
       } catch (err) {
         log.warn(`${opts.statePath}: could not record the send (${(err as Error).message}); the next run may send it again`);
       }

@@ -91,7 +91,7 @@ export function createProcessStage(opts: ProcessOptions = {}): Stage & { engine:
 }
 
 /** Log mode's core: each line of the job's log is matched against the packs' log rules. */
-export function createLogStage(opts: ProcessOptions = {}): { push(line: TextLine, emit: Emit): void; engine: RuleEngine } {
+export function createLogStage(opts: ProcessOptions = {}): Stage<TextLine> & { engine: RuleEngine } {
   const now = opts.now ?? new Date().toISOString();
   const engine = engineFor(opts, now);
   const filter = opts.filter ?? null;
@@ -100,6 +100,7 @@ export function createLogStage(opts: ProcessOptions = {}): { push(line: TextLine
     push(line, emit) {
       engine.log(line, filter === null ? emit : filtered(emit, filter));
     },
+    end() {},
   };
 }
 
@@ -220,13 +221,8 @@ export default defineCommand({
     if (from === 'log' && ctx.list('log').length) throw invalidOption('log', 'reads a log after the entries; with --from log give the log files as arguments', ctx.list('log')[0]);
     if (from === 'log') {
       const stage = createLogStage(opts);
-      const emit: Emit = (rec) => ctx.out.write(rec);
-      for await (const batch of ctx.lines()) {
-        for (let i = 0; i < batch.length; i++) stage.push(batch[i]!, emit);
-        ctx.progress.tick(batch.length);
-        await ctx.out.flush();
-        if (ctx.stop.stopped || ctx.out.closed) return;
-      }
+      await runStage(ctx, stage, ctx.lines());
+      if (ctx.stop.stopped || ctx.out.closed) return;
       const s = stage.engine.stats;
       if (s.unmatchedLines) ctx.log.info(`${s.logLines} log lines read, ${s.unmatchedLines} matched no rule (not errors, not emitted)`);
       return;
@@ -242,16 +238,17 @@ export default defineCommand({
     if (!logs.length || ctx.stop.stopped || ctx.out.closed) return;
     // The log after the entries: the directory check's event (with the entry's name, centre,
     // registry ID) stands for a failure; the log's report of the same failure is dropped.
-    const emit: Emit = (rec) => {
-      if (failures.isRepeat(rec)) return;
-      if (ctx.filter === null || ctx.filter(rec)) ctx.out.write(failures.note(rec));
+    const logStage: Stage<TextLine> = {
+      push(line, emit) {
+        stage.engine.log(line, (rec) => {
+          if (failures.isRepeat(rec)) return;
+          if (ctx.filter === null || ctx.filter(rec)) emit(failures.note(rec));
+        });
+      },
+      end() {},
     };
-    for await (const batch of readLines(sourcesFromArgs(logs), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks })) {
-      for (let i = 0; i < batch.length; i++) stage.engine.log(batch[i]!, emit);
-      ctx.progress.tick(batch.length);
-      await ctx.out.flush();
-      if (ctx.stop.stopped || ctx.out.closed) return;
-    }
+    await runStage(ctx, logStage, readLines(sourcesFromArgs(logs), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks }));
+    if (ctx.stop.stopped || ctx.out.closed) return;
     if (failures.repeats) ctx.log.info(`${failures.repeats} failure${failures.repeats === 1 ? '' : 's'} in the log already reported by the entries: not repeated`);
     if (s.unmatchedLines) ctx.log.info(`${s.logLines} log lines read, ${s.unmatchedLines} matched no rule (not errors, not emitted)`);
   },

@@ -1,16 +1,18 @@
 // A file is replaced atomically: written to a temporary file in the same folder, fsynced,
 // renamed over the target, and the folder fsynced, so whatever kills the process leaves
-// either the old file or the complete new one, never half of one.
-import { open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+// either the old file or the complete new one, never half of one. The only writer of files that
+// must survive a crash: exports, ledgers (through openAtomic), notify's state file and outbox
+// (writeFileAtomic), backups (copyToNewFile).
+import { copyFile, link, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { DataError } from '../cli/errors.js';
+import { DataError, errnoText } from '../cli/errors.js';
 import { forget, removeOnSignal } from './cleanup.js';
 
-// Why: the export engineer streams rows into this; small chunks are coalesced up to this size.
+/** The export engineer streams rows into this; small chunks are coalesced up to this size. */
 const COALESCE_BYTES = 64 * 1024;
 
-// Why: the handle a writer gets back; commit() publishes, abort() leaves the original untouched.
+/** The handle a writer gets back; commit() publishes, abort() leaves the original untouched. */
 export interface AtomicFile {
   readonly path: string;
   readonly tempPath: string;
@@ -19,30 +21,22 @@ export interface AtomicFile {
   abort(): Promise<void>;
 }
 
-// Why: the temp name is hidden, unique per process and call, and beside the target (same filesystem, so rename is atomic).
+/**
+ * The temp name is hidden, unique per process and call, and beside the target (same filesystem, so rename is atomic).
+ */
 export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-const REASONS: Record<string, string> = {
-  ENOSPC: 'no space left on device',
-  EFBIG: 'file too large for this system or ulimit -f',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  EDQUOT: 'disk quota exceeded',
-  ENOENT: 'folder does not exist',
-  EIO: 'input/output error',
-};
-
-// Why: one line that says what failed, why, and that the user's file was not touched.
+/** One line that says what failed, why, and that the user's file was not touched. */
 export function writeFailure(path: string, action: string, err: unknown, outcome = 'the existing file was left untouched'): DataError {
   const code = (err as NodeJS.ErrnoException)?.code;
-  const why = (code && REASONS[code]) || (err instanceof Error ? err.message : String(err));
-  return new DataError(`could not ${action} (${why}${code && REASONS[code] ? `, ${code}` : ''}); ${outcome}`, path, undefined, { cause: err });
+  const known = errnoText(code);
+  const why = known ?? (err instanceof Error ? err.message : String(err));
+  return new DataError(`could not ${action} (${why}${known ? `, ${code}` : ''}); ${outcome}`, path, undefined, { cause: err });
 }
 
-// Why: fsync of the folder makes the rename itself durable; some systems refuse it, which is harmless.
+/** Fsync of the folder makes the rename itself durable; some systems refuse it, which is harmless. */
 export async function fsyncDir(dir: string): Promise<void> {
   let fh: FileHandle | undefined;
   try {
@@ -56,7 +50,7 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-// Why: signal 0 asks the kernel whether the pid exists without touching it; EPERM means it does.
+/** Signal 0 asks the kernel whether the pid exists without touching it; EPERM means it does. */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -66,8 +60,10 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-// Why: SIGKILL cannot be caught, so a killed writer's temp file stays; the next writer (holding the
-// file's lock) removes the temp files of this target whose process is gone. Returns their names.
+/**
+ * SIGKILL cannot be caught, so a killed writer's temp file stays; the next writer (holding the
+ * file's lock) removes the temp files of this target whose process is gone. Returns their names.
+ */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const base = basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const re = new RegExp(`^\\.${base}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
@@ -97,10 +93,11 @@ export async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-// Why: the single entry point for "write this file safely"; keeps the existing file's permissions.
-export async function openAtomic(path: string): Promise<AtomicFile> {
+/** The single entry point for "write this file safely"; keeps the existing file's permissions. */
+export async function openAtomic(path: string, opts: { mode?: number } = {}): Promise<AtomicFile> {
   const tempPath = tempPathFor(path);
-  let mode = 0o666;
+  // A new file gets opts.mode (default 0o666 minus the umask); an existing file keeps its own.
+  let mode = opts.mode ?? 0o666;
   try {
     mode = (await stat(path)).mode & 0o7777;
   } catch {
@@ -197,4 +194,57 @@ export async function openAtomic(path: string): Promise<AtomicFile> {
       await cleanup();
     },
   };
+}
+
+/** A whole file written atomically in one go (openAtomic, one write, commit); `mode` applies to a file that does not exist yet. */
+export async function writeFileAtomic(path: string, data: string | Buffer, opts: { mode?: number } = {}): Promise<{ bytes: number; sha256: string }> {
+  const file = await openAtomic(path, opts);
+  try {
+    await file.write(data);
+  } catch (err) {
+    await file.abort();
+    throw err;
+  }
+  return file.commit();
+}
+
+/**
+ * A copy of `from` published under the first free name of nameFor(0), nameFor(1), … (all in one
+ * folder): copied to a temp file there, fsynced, then hard-linked into place, since a link never
+ * overwrites (two writers in the same millisecond get different names instead of clobbering),
+ * and the folder fsynced. Null when `from` is gone; `action` words a failure ("back it up to DIR").
+ */
+export async function copyToNewFile(from: string, nameFor: (n: number) => string, action: string): Promise<string | null> {
+  const dir = dirname(nameFor(0));
+  const tmp = join(dir, `.${basename(from)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  removeOnSignal(tmp);
+  let target: string | null = null;
+  try {
+    try {
+      await copyFile(from, tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw writeFailure(from, action, err);
+    }
+    const fh = await open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    for (let n = 0; target === null; n++) {
+      const candidate = nameFor(n);
+      try {
+        await link(tmp, candidate);
+        target = candidate;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw writeFailure(from, action, err);
+      }
+    }
+  } finally {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    forget(tmp);
+  }
+  await fsyncDir(dir).catch(() => undefined);
+  return target;
 }

@@ -1,4 +1,4 @@
-// The audit trail of exports (seed 003, task 12 and its security notes): who exported (the OS
+// The audit trail of exports (docs/privacy.md, "Audit log"): who exported (the OS
 // user and host stand in for the web API's authenticated user), at which privacy level, with
 // which redaction and arguments; and an NDJSON log that concurrent exports append to whole.
 import { open, stat, type FileHandle } from 'node:fs/promises';

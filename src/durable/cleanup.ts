@@ -13,8 +13,10 @@ const commits = new Set<() => Promise<void>>();
 let installed = false;
 let committing = false;
 
-// Why: a ledger's rows are results, not a draft: on a signal they are committed first, then the
-// temp files are removed and the process exits. A second signal during that commit exits at once.
+/**
+ * A ledger's rows are results, not a draft: on a signal they are committed first, then the
+ * temp files are removed and the process exits. A second signal during that commit exits at once.
+ */
 function onSignal(signal: NodeJS.Signals): void {
   if (commits.size && !committing) {
     committing = true;

@@ -10,14 +10,16 @@ import { DataError } from '../cli/errors.js';
 import { pidAlive, writeFailure } from './atomic-file.js';
 import { forget, onSignalCleanup, removeOnSignal } from './cleanup.js';
 
-// Why: a minute is long enough for any batch commit and short enough for a cron job to fail visibly.
+/** A minute is long enough for any batch commit and short enough for a cron job to fail visibly. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 60_000;
 
-// Why: a lock or .break file without readable content (written by something else, or a breaker killed
-// between create and write) cannot name a pid to check, so it is judged by age.
+/**
+ * A lock or .break file without readable content (written by something else, or a breaker killed
+ * between create and write) cannot name a pid to check, so it is judged by age.
+ */
 const UNREADABLE_STALE_MS = 10_000;
 
-// Why: what a lock file says about its holder, for the stale check and for the error message.
+/** What a lock file says about its holder, for the stale check and for the error message. */
 export interface LockInfo {
   pid: number;
   hostname: string;
@@ -25,7 +27,7 @@ export interface LockInfo {
   token: string;
 }
 
-// Why: options for callers (export-csv's --lock-timeout, a "waiting for pid N" note on stderr).
+/** Options for callers (export-csv's --lock-timeout, a "waiting for pid N" note on stderr). */
 export interface LockOptions {
   timeoutMs?: number;
   onWait?: (holder: LockInfo | null) => void;
@@ -33,7 +35,7 @@ export interface LockOptions {
   waitNoticeMs?: number;
 }
 
-// Why: the handle a holder gets; release() is idempotent and never removes someone else's lock.
+/** The handle a holder gets; release() is idempotent and never removes someone else's lock. */
 export interface FileLock {
   readonly lockPath: string;
   readonly token: string;
@@ -41,8 +43,10 @@ export interface FileLock {
 }
 
 const held = new Map<string, string>();
-// Why: a signal can land after link() succeeded but before its continuation ran; the exit hook
-// then still finds (and, token checked, removes) the lock.
+/**
+ * A signal can land after link() succeeded but before its continuation ran; the exit hook
+ * then still finds (and, token checked, removes) the lock.
+ */
 const attempting = new Map<string, string>();
 const liveTokens = new Set<string>();
 let exitHookInstalled = false;
@@ -76,7 +80,7 @@ function parseInfo(text: string): LockInfo | null {
   return null;
 }
 
-// Why: tests and callers check holders the same way the lock does.
+/** Tests and callers check holders the same way the lock does. */
 export { pidAlive };
 
 interface Seen {
@@ -105,8 +109,10 @@ function isStale(seen: Seen): boolean {
   return !pidAlive(info.pid);
 }
 
-// Why: breaking is itself serialized by `<lock>.break` (O_EXCL), and the lock is removed only if it
-// is still the very file judged stale; so two waiters can never remove a lock a third just took.
+/**
+ * Breaking is itself serialized by `<lock>.break` (O_EXCL), and the lock is removed only if it
+ * is still the very file judged stale; so two waiters can never remove a lock a third just took.
+ */
 async function breakStale(lockPath: string, seen: Seen): Promise<void> {
   const breaker = `${lockPath}.break`;
   let fh;
@@ -140,8 +146,10 @@ function holderText(info: LockInfo | null): string {
   return info ? `pid ${info.pid} on ${info.hostname} since ${info.time}` : 'an unknown process';
 }
 
-// Why: a waiter killed with SIGKILL leaves its private `<path>.lock.<pid>-<token>` file; the next
-// writer removes those whose pid is gone (once per lock path and process: a readdir is not free).
+/**
+ * A waiter killed with SIGKILL leaves its private `<path>.lock.<pid>-<token>` file; the next
+ * writer removes those whose pid is gone (once per lock path and process: a readdir is not free).
+ */
 const swept = new Set<string>();
 async function removeStaleWaiterFiles(lockPath: string): Promise<void> {
   if (swept.has(lockPath)) return;
@@ -162,7 +170,7 @@ async function removeStaleWaiterFiles(lockPath: string): Promise<void> {
   }
 }
 
-// Why: the one way to take the lock; resolves once this process holds `<path>.lock`.
+/** The one way to take the lock; resolves once this process holds `<path>.lock`. */
 export async function acquireLock(path: string, opts: LockOptions = {}): Promise<FileLock> {
   const lockPath = `${path}.lock`;
   const timeoutMs = opts.timeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
@@ -237,12 +245,3 @@ function makeLock(lockPath: string, token: string): FileLock {
   return { lockPath, token, release: () => releaseHeld(lockPath, token) };
 }
 
-// Why: lock, run, always unlock — the shape every locked section should have.
-export async function withLock<T>(path: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
-  const lock = await acquireLock(path, opts);
-  try {
-    return await fn();
-  } finally {
-    await lock.release();
-  }
-}

@@ -1,6 +1,6 @@
-// The v1 wire format: one event or one `kind` record per NDJSON line (PRODUCT.md).
+// The v1 wire format: one event or one `kind` record per NDJSON line (README.md, "The event (wire format v1)").
 import * as cryptoModule from 'node:crypto';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 
 import { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.js';
 
@@ -34,7 +34,7 @@ export interface Event {
   source: EventSource;
 }
 
-/** Seed 001's EventCategory display values, with the action each one needs by default. */
+/** The original job's EventCategory display values, with the action each one needs by default. */
 export const SUCCESS_CATEGORY = 'User Successfully Created';
 export const UNKNOWN_CATEGORY = 'Unknown Error';
 
@@ -67,7 +67,7 @@ export function isKnownCategory(name: string): boolean {
   return KNOWN.has(name);
 }
 
-/** Seed 001's EventCategory.to_field_name: "Duplicate/Wrong User Records" → "duplicate_wrong_user_records". */
+/** The original job's EventCategory.to_field_name: "Duplicate/Wrong User Records" → "duplicate_wrong_user_records". */
 export function toFieldName(category: string): string {
   return category.toLowerCase().replaceAll(' ', '_').replaceAll('/', '_');
 }
@@ -89,10 +89,6 @@ const oneShotSha256: (data: string) => string =
   typeof (cryptoModule as { hash?: unknown }).hash === 'function'
     ? (data) => (cryptoModule as unknown as { hash(a: string, d: string, e: string): string }).hash('sha256', data, 'hex')
     : (data) => createHash('sha256').update(data).digest('hex');
-
-export function randomEventId(): string {
-  return randomUUID();
-}
 
 /** A record is an event when it has no `kind` (or kind "event") and carries an event_type. */
 export function isEvent(rec: JsonObject): boolean {

@@ -1,9 +1,9 @@
 // notify's delivery policy as pure functions with an injectable clock: which failures are worth
 // retrying, how long to wait between attempts, when to give up, and whether a set of errors
 // was already sent recently (the --state file: no daemon, atomic writes, a lock between runs).
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { forget, removeOnSignal } from '../durable/cleanup.js';
+import { writeFileAtomic } from '../durable/atomic-file.js';
 import { acquireLock } from '../durable/file-lock.js';
 import { DataError } from '../cli/errors.js';
 
@@ -202,23 +202,9 @@ export function recordSend(state: StateFile, fp: string, entry: StateEntry, nowM
 }
 
 /** Temp file in the same folder, fsync, rename: a reader sees the old or the new file, never half of one. */
-export function writeStateAtomic(path: string, state: StateFile): void {
+export async function writeStateAtomic(path: string, state: StateFile): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  removeOnSignal(tmp);
-  try {
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(state, null, 1) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } finally {
-    rmSync(tmp, { force: true });
-    forget(tmp);
-  }
+  await writeFileAtomic(path, JSON.stringify(state, null, 1) + '\n', { mode: 0o600 });
 }
 
 export interface StateLock {

@@ -27,7 +27,7 @@ export interface ExportRef {
 
 export interface RenderOptions {
   subject?: string;
-  /** Where the CSV file is (seed 000: the Flywheel location), free text or a URL. */
+  /** Where the CSV file is (docs/notify.md: the Flywheel location), free text or a URL. */
   location?: string | null;
   /** How to get the file. */
   instructions?: string | null;
@@ -176,7 +176,7 @@ function line(text: string): string {
   return redactText(text).replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
-/** Seed 000, 3.3: job, run time, error count, categories with actions, CSV file, location, instructions, users, first summaries. */
+/** docs/notify.md, the message: job, run time, error count, categories with actions, CSV file, location, instructions, users, first summaries. */
 export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): RenderedMessage {
   const job = jobOf(summary, opts.job);
   const errorCount = num(summary.error_count);
@@ -221,7 +221,7 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
       const counts = isPlainObject(listed) ? Object.entries(listed).map(([a, k]) => [a, num(k)] as const).filter(([, k]) => k > 0) : [];
       if (counts.length) {
         out.push(line(`  ${category}: ${n}`));
-        // Events that name no action get the category's usual one (seed 001), else are said to name none.
+        // Events that name no action get the category's usual one (docs/rules.md), else are said to name none.
         for (const [a, k] of counts) out.push(line(`    ${a === NO_ACTION ? (defaultAction(category) ?? 'no action named (see the message)') : a}: ${k}`));
         continue;
       }
@@ -299,7 +299,7 @@ export function isAddress(text: string): boolean {
 /** The success outcomes a success notification is about: a user created (or ready to be) in Flywheel. */
 export const CREATED_OUTCOMES = ['created', 'claimed'] as const;
 
-/** One created user, as the success notification shows it (seed 001 property 16). */
+/** One created user, as the success notification shows it (docs/rules.md). */
 export interface CreatedUser {
   email: string | null;
   name: string;
@@ -373,7 +373,7 @@ export class CreatedUsers {
 
 export const DEFAULT_SUCCESS_SUBJECT = '[{job}] {success_count} users created';
 
-/** Seed 001 property 17: the one standard template of a success notification (a digest of the run's created users). */
+/** the one standard template of a success notification (a digest of the run's created users). */
 export function renderSuccessMessage(users: CreatedUser[], job: string, opts: { subject?: string } = {}): RenderedMessage {
   const n = users.length;
   const template = opts.subject ?? DEFAULT_SUCCESS_SUBJECT;

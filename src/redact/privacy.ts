@@ -1,12 +1,13 @@
-// Field-level privacy (seed 003, task 9): a team states once, in a small JSON policy, which
+// Field-level privacy (docs/privacy.md): a team states once, in a small JSON policy, which
 // fields are public, internal, confidential or restricted, and exports at a level. Pure: text
 // in, decisions out, so export-csv and the HTML report share one reading of a policy.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { Node, ParseError } from 'jsonc-parser';
 import { REDACTED } from './redact.js';
-import { UsageError } from '../cli/errors.js';
+import { readFailureText, UsageError } from '../cli/errors.js';
 import type { JsonObject, JsonValue } from '../event/event.js';
+import { blankBom } from '../stream/bom.js';
 
 export const DEFAULT_LEVELS: readonly string[] = ['public', 'internal', 'confidential', 'restricted'];
 export const DEFAULT_POLICY_LEVEL = 'internal';
@@ -102,7 +103,7 @@ export function parsePrivacyPolicy(text: string, file = 'policy.json'): PrivacyP
   const fail = (offset: number, why: string): never => {
     throw new UsageError(`invalid --privacy-policy: ${file}:${lineCol(text, offset)}: ${why}`);
   };
-  if (text.charCodeAt(0) === 0xfeff) text = ' ' + text.slice(1);
+  text = blankBom(text);
   const errors: ParseError[] = [];
   const { parseTree, printParseErrorCode } = parser();
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
@@ -206,9 +207,7 @@ export async function loadPrivacyPolicy(file: string): Promise<PrivacyPolicy> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, expected a JSON file' : code === 'EACCES' ? 'not readable (EACCES)' : (err as Error).message;
-    throw new UsageError(`invalid --privacy-policy: ${file}: ${why}`);
+    throw new UsageError(`invalid --privacy-policy: ${file}: ${readFailureText(err)}`);
   }
   return parsePrivacyPolicy(text, file);
 }
@@ -267,7 +266,7 @@ function rank(policy: PrivacyPolicy, level: string): number {
 }
 
 /**
- * How a column is exported at `level`. A column may be read from several paths (seed 000's
+ * How a column is exported at `level`. A column may be read from several paths (the event columns'
  * `email` is `user_context.email`, or a top-level `email`) and may be renamed: the entries that
  * name any of them are all considered and the highest level wins, so neither the flattening nor
  * a rename can lower a field's level. Only when no entry names any of them does the default apply.

@@ -216,7 +216,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
       // copied twice: the success event is ~95 % of a directory run's output.
       const details: JsonObject = { rule: SUCCESS_RULE };
       if (s.details) for (const k in s.details) details[k] = s.details[k]!;
-      // Seed 001 property 16: a success carries what the entry grants (studies and their
+      // A success carries (docs/rules.md) what the entry grants (studies and their
       // activities). parseEntry built these objects for this entry alone, so they are not copied.
       if (details.authorizations === undefined && entry.authorizations !== null) {
         details.authorizations = entry.authorizations as unknown as JsonObject[];

@@ -29,7 +29,7 @@ export function checkPack(pack: unknown, from: string): RulePack {
     const at = `${from}: rule ${JSON.stringify((r as { id?: unknown })?.id)}`;
     if (typeof r?.id !== 'string' || !ID.test(r.id)) throw new PackError(`${at}: "id" must be letters, digits, ".", "_" or "-"`);
     if (typeof r.category !== 'string' || !known.has(r.category)) {
-      throw new PackError(`${at}: category ${JSON.stringify(r.category)} is neither one of seed 001's nor declared in the pack's "categories"`);
+      throw new PackError(`${at}: category ${JSON.stringify(r.category)} is neither a built-in category nor declared in the pack's "categories"`);
     }
     if (typeof r.description !== 'string') throw new PackError(`${at}: needs a "description"`);
     if (r.on === 'entry') {

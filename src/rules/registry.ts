@@ -46,7 +46,7 @@ export function parsePerson(raw: JsonObject): RegistryPerson {
   };
 }
 
-/** Seed 001's RegistryPerson.email_address: organizational, then official, then verified, then any. */
+/** The original job's RegistryPerson.email_address: organizational, then official, then verified, then any. */
 export function primaryEmail(p: RegistryPerson): string | null {
   const pick = p.emails.find((e) => e.type === 'organizational') ?? p.emails.find((e) => e.type === 'official') ?? p.emails.find((e) => e.verified) ?? p.emails[0];
   return pick ? pick.mail : null;
@@ -100,7 +100,7 @@ const CLAIMED = 1;
 const VERIFIED = 1;
 
 /**
- * The snapshot kept column by column (issue 7: a Map of full person objects held ~800 bytes
+ * The snapshot kept column by column (BENCHMARKS.md: a Map of full person objects held ~800 bytes
  * per person, 76 MiB of heap at 100,000 persons): strings once each, flags and references in
  * typed arrays. A lookup builds the RegistryPerson objects the rules read, fresh each time.
  */

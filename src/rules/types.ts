@@ -36,7 +36,7 @@ export interface RegistryEmail {
   type: string | null;
 }
 
-/** A person of the registry snapshot (seed 001's RegistryPerson, reduced to what the checks read). */
+/** A person of the registry snapshot (the original job's RegistryPerson, reduced to what the checks read). */
 export interface RegistryPerson {
   registry_id: string | null;
   name: string | null;
@@ -55,7 +55,7 @@ export interface RegistryIndex {
   /** Persons having this email (any case). */
   byEmail(email: string | null): readonly RegistryPerson[];
   byRegistryId(id: string | null): RegistryPerson | undefined;
-  /** Claimed persons without any email, found by full name (seed 001's get_bad_claim). */
+  /** Claimed persons without any email, found by full name (the original job's get_bad_claim). */
   badClaims(fullName: string | null): readonly RegistryPerson[];
 }
 
@@ -70,7 +70,7 @@ export interface Finding {
   details?: JsonObject;
   /** User fields to carry (log rules: what the message names); entries fill these themselves. */
   user?: Partial<{ email: string | null; name: string | null; center_id: number | null; registry_id: string | null; auth_email: string | null }>;
-  /** Stop the following (non-`always`) entry rules of this pack, like a `return` in seed 001's visit(). */
+  /** Stop the following (non-`always`) entry rules of this pack, like a `return` in the original job's visit(). */
   stop?: boolean;
 }
 
@@ -104,7 +104,7 @@ export interface RuleInfo {
 
 export interface EntryRule extends RuleInfo {
   on: 'entry';
-  /** Runs even when an earlier rule stopped the flow (seed 001's proactive checks 1b.x). */
+  /** Runs even when an earlier rule stopped the flow (the original job's proactive checks 1b.x). */
   always?: boolean;
   /** Runs for inactive entries too (default: active entries only). */
   inactive?: boolean;
@@ -145,7 +145,7 @@ export interface SuccessInfo {
 export interface RulePack {
   name: string;
   description: string;
-  /** Categories the pack adds beyond seed 001's, with their default action. */
+  /** Categories the pack adds beyond the built-in ones, with their default action. */
   categories?: Record<string, string | null>;
   /** Category of the one success event of an entry without errors (default "User Successfully Created"). */
   success_category?: string;

@@ -1,4 +1,4 @@
-// The built-in `user-management` pack: seed 001's checks (ActiveUserProcess.visit in its
+// The built-in `user-management` pack: the original job's checks (ActiveUserProcess.visit in its
 // order, ClaimedUserProcess/UpdateUserProcess, the FailureAnalyzer methods, proactive checks
 // 1b.1–1b.4) over directory entries, and the log message of every failure point.
 import type { JsonObject } from '../event/event.js';
@@ -12,11 +12,11 @@ function ids(persons: readonly RegistryPerson[]): JsonObject[keyof JsonObject] {
   return persons.map((p) => p.registry_id);
 }
 
-// Seed 001: the three Flywheel outcomes of analyze_flywheel_user_creation_failure, from the error text.
+// The user-management rules (docs/rules.md): the three Flywheel outcomes of analyze_flywheel_user_creation_failure, from the error text.
 const ALREADY_EXISTS = /already exists|duplicate|conflict/i;
 const PERMISSION = /permission|unauthorized|forbidden/i;
 
-/** Seed 001's analyze_flywheel_user_creation_failure, decided on the Flywheel error text. */
+/** The original job's analyze_flywheel_user_creation_failure, decided on the Flywheel error text. */
 export function classifyFlywheelError(error: string): Finding {
   if (ALREADY_EXISTS.test(error)) {
     return { category: 'Duplicate/Wrong User Records', message: 'User already exists in Flywheel', action_needed: 'deactivate_duplicate_and_clear_cache', details: { flywheel_error: error } };
@@ -45,7 +45,7 @@ const entryRules: EntryRule[] = [
     on: 'entry',
     id: 'missing-auth-email',
     category: 'Missing Directory Permissions',
-    description: 'Active entry has no auth_email (seed 001: "User X must have authentication email")',
+    description: 'Active entry has no auth_email (docs/rules.md: "User X must have authentication email")',
     action_needed: 'update_directory_auth_email',
     check: (e) =>
       e.auth_email === null && {
@@ -149,20 +149,20 @@ const entryRules: EntryRule[] = [
     on: 'entry',
     id: 'registry-id-not-found',
     category: 'Missing Registry Data',
-    description: "The entry's registry_id is not in the registry snapshot (seed 001: analyze_missing_claimed_user; a bad claim under the name is reported by the claim rules instead)",
+    description: "The entry's registry_id is not in the registry snapshot (docs/rules.md: analyze_missing_claimed_user; a bad claim under the name is reported by the claim rules instead)",
     action_needed: 'verify_registry_record_exists_or_was_deleted',
     always: true,
     check: (e, ctx): RuleResult => {
       if (!ctx.registry.loaded || e.registry_id === null || ctx.registry.byRegistryId(e.registry_id) !== undefined) return null;
       const checked = { registry_id: e.registry_id, checked_email: e.auth_email ?? e.email, checked_name: e.name };
       if (ctx.persons.length) {
-        // Seed 001 raises here ("should never happen"); a batch job reports it and goes on.
+        // The original user-management job raised here ("should never happen"); a batch job reports it and goes on.
         return {
           message: `Registry data inconsistency: user ${e.auth_email ?? e.email} found by email (registry IDs ${ctx.persons.map((p) => p.registry_id ?? 'none').join(', ')}) but not by registry ID ${e.registry_id}`,
           details: { ...checked, found_by_email: ids(ctx.persons) },
         };
       }
-      // Seed 001: a bad claim under the name explains it; the incomplete-claim event alone is returned.
+      // The user-management rules (docs/rules.md): a bad claim under the name explains it; the incomplete-claim event alone is returned.
       if (ctx.registry.badClaims(e.name).length > 0) return null;
       return { message: 'Expected claimed user not found in registry by ID, email, or bad claims', details: { ...checked, found_by_email: [] } };
     },
@@ -265,13 +265,13 @@ const logRules: LogRule[] = [
 /** The pack `process` uses by default; a custom pack has exactly this shape. */
 export const userManagementPack: RulePack = {
   name: 'user-management',
-  description: "Seed 001's user-management detection: directory entries joined with a registry snapshot, and the job's log lines",
+  description: "User-management detection (docs/rules.md): directory entries joined with a registry snapshot, and the job's log lines",
   success_category: 'User Successfully Created',
   success(entry, ctx): SuccessInfo {
     if (!entry.active) return { message: 'Inactive entry: account checks do not apply', details: { outcome: 'inactive' } };
     if (!ctx.registry.loaded) return { message: 'Directory entry passed every check (no registry snapshot given)', details: { outcome: 'checked' } };
     if (ctx.persons.length === 0) return { message: 'User not in registry yet: to be added, and a claim email sent', details: { outcome: 'added_to_registry' } };
-    // Seed 001: a registry record nobody has claimed yet is queued for the claim email, not an error.
+    // The user-management rules (docs/rules.md): a registry record nobody has claimed yet is queued for the claim email, not an error.
     if (ctx.claimed.length === 0) return { message: 'Registry record not claimed yet: waiting for the user to claim it', details: { outcome: 'awaiting_claim', registry_ids: ids(ctx.persons) } };
     return { message: 'User is claimed in the registry and ready to be created in Flywheel', details: { outcome: 'claimed', registry_id: ctx.person?.registry_id ?? null } };
   },

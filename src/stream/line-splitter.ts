@@ -1,5 +1,7 @@
 // Splits a byte stream into lines on raw 0x0A bytes, so each line is decoded on its own
 // (a whole-chunk decode would widen every line to two-byte strings after one CJK character).
+import { bomLength } from './bom.js';
+
 export interface LineSink {
   /** A complete line without its terminator (a trailing CR is removed). */
   line(buf: Buffer, start: number, end: number, lineNo: number): void;
@@ -10,7 +12,6 @@ export interface LineSink {
 const NL = 0x0a;
 const CR = 0x0d;
 const OVERSIZE_HEAD = 64 * 1024;
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 export class LineSplitter {
   private carry: Buffer[] = [];
@@ -32,13 +33,13 @@ export class LineSplitter {
         chunk = Buffer.concat([this.bomHead, chunk]);
         this.bomHead = null;
       }
-      if (chunk.length < 3 && BOM.subarray(0, chunk.length).equals(chunk)) {
+      const bom = bomLength(chunk);
+      if (bom < 0) {
         this.bomHead = Buffer.from(chunk);
         return;
       }
       this.first = false;
-      // A UTF-8 BOM at the start of a file is encoding noise, not data.
-      if (chunk.length >= 3 && chunk[0] === 0xef && chunk[1] === 0xbb && chunk[2] === 0xbf) pos = 3;
+      pos = bom;
     }
     const len = chunk.length;
     while (pos < len) {

@@ -6,13 +6,14 @@ import type { JsonObject } from './json.js';
 
 export type Emit = (record: JsonObject) => void;
 
-export interface Stage {
-  push(item: Item, emit: Emit): void;
+/** A command's pure core: located records (or, for log input, lines) in, records out. */
+export interface Stage<T = Item> {
+  push(item: T, emit: Emit): void;
   end(emit: Emit): void | Promise<void>;
 }
 
-/** The CLI loop: records from files/stdin through the stage to stdout, flushing per batch. */
-export async function runStage(ctx: ToolContext, stage: Stage, batches: AsyncIterable<Item[]> = ctx.records()): Promise<void> {
+/** The one batch loop of the CLI: batches (records from files/stdin by default) through the stage to stdout, progress ticked and stdout flushed per batch, stopped when stdout is closed. */
+export async function runStage<T = Item>(ctx: ToolContext, stage: Stage<T>, batches: AsyncIterable<T[]> = ctx.records() as AsyncIterable<T[]>): Promise<void> {
   const emit: Emit = (rec) => ctx.out.write(rec);
   for await (const batch of batches) {
     for (let i = 0; i < batch.length; i++) stage.push(batch[i]!, emit);

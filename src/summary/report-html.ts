@@ -52,7 +52,7 @@ function countsOf(v: JsonValue | undefined): Array<[string, number]> {
 
 /**
  * The actions of a category with their counts. Two shapes are read: `{category: {action: count}}`
- * (issue 12's summary) and the older `{category: action}`, whose count is not known (null).
+ * (the current summary) and the older `{category: action}`, whose count is not known (null).
  */
 export function actionsOf(summary: JsonObject, category: string): Array<[string, number | null]> {
   const a = obj(summary.actions_by_category)[category];

@@ -1,4 +1,4 @@
-// The run's summary (seed 001's UserEventCollector + ConsolidatedNotificationData) as one
+// The run's summary (the original job's UserEventCollector + ConsolidatedNotificationData) as one
 // mergeable state: every list is either complete or "the N first in a fixed sort order", so
 // states built over pieces of the input merge into exactly the state of one pass over all of it.
 import { dataTime } from '../cli/time.js';
@@ -133,7 +133,7 @@ export function canonicalTime(v: unknown): string | null {
   return dataTime(v);
 }
 
-/** The key a user is known by: email, or name when there is no email (seed 001). */
+/** The key a user is known by: email, or name when there is no email (docs/rules.md). */
 export function userKey(event: JsonObject): string {
   const uc = event.user_context;
   if (isPlainObject(uc)) {
@@ -526,12 +526,6 @@ function compactErrors(batch: BatchState, cap: number): void {
   batch.errors.sort(compareBatchErrors);
   if (batch.errors.length > cap) batch.errors.length = cap;
   batch.sorted = true;
-}
-
-export interface SummaryBuilder {
-  add(event: JsonObject): void;
-  addExport(rec: JsonObject): void;
-  build(): Summary;
 }
 
 /** The collector for library users (notify summarizes events itself with this). */

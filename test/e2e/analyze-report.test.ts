@@ -70,7 +70,7 @@ describe('analyze --format html', () => {
     expect(part.exitCode).toBe(2);
     const missing = await run('analyze', ['--format', 'html', '--compare', '/nonexistent/prev.json'], { input: ndjson(EVENTS) });
     expect(missing.exitCode).toBe(1);
-    expect(missing.stderr.trim().split('\n')).toEqual(['analyze: /nonexistent/prev.json: cannot read the --compare file: no such file']);
+    expect(missing.stderr.trim().split('\n')).toEqual(['analyze: /nonexistent/prev.json: cannot read the --compare file: no such file or directory']);
     expect(missing.stdout).toBe('');
     const dir = tempDir();
     const bad = join(dir, 'out', 'report.html');

@@ -119,7 +119,7 @@ describe('export-csv --privacy-policy / --privacy-level', () => {
     expect(a.stdout).toBe('');
     const b = await run('export-csv', ['--privacy-policy', join(dir, 'nope.json')], { input });
     expect(b.exitCode).toBe(2);
-    expect(b.stderr).toBe(`export-csv: invalid --privacy-policy: ${join(dir, 'nope.json')}: no such file\n`);
+    expect(b.stderr).toBe(`export-csv: invalid --privacy-policy: ${join(dir, 'nope.json')}: no such file or directory\n`);
     const p = policyFile(dir, { fields: {} });
     const c = await run('export-csv', ['--privacy-policy', p, '--privacy-level', 'secret'], { input });
     expect(c.exitCode).toBe(2);

@@ -102,9 +102,9 @@ describe('notify --attach: a file that cannot be attached is named in the messag
     expect(mail.attachments.map((a) => a.filename)).toEqual(['notes.txt']);
     expect(mail.text).toContain('Attached: notes.txt');
     expect(mail.text).toContain(`Not attached: ${big} (10.1 MiB, over the 10 MiB attachment limit)`);
-    expect(mail.text).toContain(`Not attached: ${missing} (no such file)`);
+    expect(mail.text).toContain(`Not attached: ${missing} (no such file or directory)`);
     expect(r.stderr).toContain(`warning: ${big}: 10.1 MiB, over the 10 MiB attachment limit; not attached (the message names it)`);
-    expect(r.stderr).toContain(`warning: ${missing}: no such file; not attached (the message names it)`);
+    expect(r.stderr).toContain(`warning: ${missing}: no such file or directory; not attached (the message names it)`);
   });
 
   it('--strict: a missing file exits 1 (after sending); a file over the limit alone does not', async () => {

@@ -30,7 +30,19 @@ export interface RunResult {
   runRecords: Array<Record<string, any>>;
 }
 
-export async function run(name: Binary, args: string[] = [], opts: Options & { input?: string | Buffer } = {}): Promise<RunResult> {
+export interface RunOptions {
+  input?: string | Buffer;
+  /** stdout is not NDJSON (CSV, help, a table): records and runRecords are then empty instead of an error. */
+  textOutput?: boolean;
+}
+
+/**
+ * Runs a binary. Reading `records` or `runRecords` of a stdout that is not NDJSON throws (naming
+ * the first bad line), so `expect(records).toEqual([])` cannot pass on garbage; a test of text
+ * output reads `stdout`, or passes `textOutput: true`.
+ */
+export async function run(name: Binary, args: string[] = [], runOpts: Options & RunOptions = {}): Promise<RunResult> {
+  const { textOutput = false, ...opts } = runOpts;
   const res = await execa(process.execPath, [...nodeFlags(name), binPath(name), ...args], {
     reject: false,
     stripFinalNewline: false,
@@ -40,14 +52,35 @@ export async function run(name: Binary, args: string[] = [], opts: Options & { i
     ...opts,
   });
   const stdout = String(res.stdout ?? '');
-  let all: Array<Record<string, any>> = [];
-  try {
-    all = stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
-  } catch {
-    all = [];
+  const stderr = String(res.stderr ?? '');
+  let all: Array<Record<string, any>> | null = [];
+  let notNdjson = '';
+  for (const line of stdout.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      all.push(JSON.parse(line));
+    } catch {
+      all = textOutput ? [] : null;
+      notNdjson = line.length > 80 ? `${line.slice(0, 80)}…` : line;
+      break;
+    }
   }
+  const parsed = (): Array<Record<string, any>> => {
+    if (all === null) throw new Error(`${name} ${args.join(' ')}: stdout is not NDJSON (line ${JSON.stringify(notNdjson)}); read stdout, or pass textOutput: true\nstderr: ${stderr}`);
+    return all;
+  };
   const isRun = (r: Record<string, any>) => r !== null && typeof r === 'object' && r.kind === 'run';
-  return { exitCode: res.exitCode ?? -1, stdout, stderr: String(res.stderr ?? ''), records: all.filter((r) => !isRun(r)), runRecords: all.filter(isRun) };
+  return {
+    exitCode: res.exitCode ?? -1,
+    stdout,
+    stderr,
+    get records() {
+      return parsed().filter((r) => !isRun(r));
+    },
+    get runRecords() {
+      return parsed().filter(isRun);
+    },
+  };
 }
 
 let outbox: string | null = null;

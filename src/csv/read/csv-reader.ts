@@ -9,6 +9,7 @@ import { splitQuotedRecord } from './csv-record.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import type { JsonObject } from '../../event/event.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../stream/ndjson-reader.js';
+import { bomLength } from '../../stream/bom.js';
 
 export interface ImportOptions {
   delimiter?: string;
@@ -110,12 +111,13 @@ export class CsvRowParser {
         this.carry = [];
         this.carryLen = 0;
       }
-      if (buf.length < 3 && buf.every((b, i) => b === [0xef, 0xbb, 0xbf][i])) {
+      const bom = bomLength(buf);
+      if (bom < 0) {
         this.keep(buf, 0, buf.length);
         return;
       }
       this.first = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      if (bom) buf = buf.subarray(bom);
     }
     let pos = 0;
     let nl = buf.indexOf(NL, pos);
@@ -308,7 +310,7 @@ export class CsvRowParser {
         const text = rec.toString('utf8');
         cells = (text.includes('\uFFFD') ? null : splitQuotedRecord(text, this.delimiter, this.quote, this.lenient)) ?? this.parseOne(rec, lines[i]!);
       }
-      if (cells) this.fields(cells, lines[i]!, null);
+      if (cells) this.fields(cells, lines[i]!);
     }
     this.order = [];
     this.orderLine = [];
@@ -326,7 +328,7 @@ export class CsvRowParser {
     }
   }
 
-  private fields(cells: string[], line: number, _raw: null): void {
+  private fields(cells: string[], line: number): void {
     const header = this.header;
     if (header === null) {
       this.header = this.trimHeader ? cells.map((c) => c.trim()) : cells;

@@ -2,8 +2,9 @@
 // record's cells and byte range, so a torn tail can be cut at the exact offset and untouched rows
 // copied byte for byte. Written for speed (csv-parse took ~25 µs per record with offsets; this
 // takes ~1 µs), RFC 4180 with any delimiter/quote, CRLF or LF, BOM, blank lines skipped.
+import { bomLength } from '../../stream/bom.js';
 
-// Why: one complete record, with its byte range [start, end) in the file (end after the line break).
+/** One complete record, with its byte range [start, end) in the file (end after the line break). */
 export interface ScannedRecord {
   cells: string[];
   start: number;
@@ -12,7 +13,7 @@ export interface ScannedRecord {
   crlf: boolean;
 }
 
-// Why: what end() adds: a last record without a line break, or why the tail does not parse.
+/** What end() adds: a last record without a line break, or why the tail does not parse. */
 export interface ScanEnd {
   records: ScannedRecord[];
   error: string | null;
@@ -24,7 +25,7 @@ const CR = 0x0d;
 
 class ScanError extends Error {}
 
-// Why: fed chunk by chunk, returns only records whose line break has been seen, so memory stays flat.
+/** Fed chunk by chunk, returns only records whose line break has been seen, so memory stays flat. */
 export class CsvScanner {
   private readonly d: Buffer;
   private readonly q: Buffer;
@@ -63,9 +64,10 @@ export class CsvScanner {
     const out: ScannedRecord[] = [];
     let i = 0;
     if (this.checkBom) {
-      if (buf.length < 3 && !final) return { records: out, error: null };
+      const bom = bomLength(buf, final);
+      if (bom < 0) return { records: out, error: null };
       this.checkBom = false;
-      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
+      i = bom;
     }
     let error: string | null = null;
     while (i < buf.length) {

@@ -1,6 +1,6 @@
 // The export hot path: records → cells (compiled per column once) → one row string → a reused
 // output Buffer. Hand-written rather than csv-stringify: on 1,000,000 events its sync API per
-// batch cost ~+70% and a stream per record ~2.1× (issue 7); csv-stringify stays the reference
+// batch cost ~+70% and a stream per record ~2.1× (BENCHMARKS.md); csv-stringify stays the reference
 // that the property tests compare this encoder against.
 import type { JsonObject } from '../../event/event.js';
 import { invalidOption } from '../../cli/errors.js';
@@ -11,7 +11,8 @@ import { REDACTED, couldBeSecret, keyRule, maybeSecret, redactValue, redactingRe
 export interface CsvFormat {
   delimiter: string;
   quote: string;
-  /** Row terminator: "\n" (seed 000) or "\r\n". */
+  /** Row terminator: "
+" (the default) or "\r\n". */
   eol: '\n' | '\r\n';
 }
 

@@ -1,15 +1,15 @@
 // Records → CSV cells: nested objects flattened with '.', arrays and objects in a cell as
-// compact JSON, nulls empty, booleans true/false, dates ISO. Seed 000 names the event columns.
+// compact JSON, nulls empty, booleans true/false, dates ISO. docs/csv.md names the event columns.
 import type { JsonObject, JsonValue } from '../../event/event.js';
 import { isExactNumber, stringifyExact } from '../../stream/exact-number.js';
 
-/** Seed 000's column order for events. */
+/** The event columns, in the order of docs/csv.md. */
 export const EVENT_COLUMNS = [
   'email', 'name', 'center_id', 'registry_id', 'auth_email',
   'category', 'message', 'action_needed', 'timestamp', 'event_id',
 ] as const;
 
-/** Event columns that live under user_context (seed 000 flattens them to the top). */
+/** Event columns that live under user_context (docs/csv.md flattens them to the top). */
 export const USER_FIELDS: ReadonlySet<string> = new Set(['email', 'name', 'center_id', 'registry_id', 'auth_email']);
 
 export type Replacer = (key: string, value: unknown) => unknown;
@@ -58,7 +58,7 @@ function child(o: unknown, key: string): unknown {
 }
 
 /**
- * A compiled reader for one column: a top-level key of that exact name wins; seed 000's user
+ * A compiled reader for one column: a top-level key of that exact name wins; the event's user
  * fields fall back to user_context; a dotted name walks nested objects.
  */
 export function columnAccessor(name: string): Accessor {

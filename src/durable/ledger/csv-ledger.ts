@@ -11,7 +11,7 @@ import { backupFile, backupStamp } from '../backup.js';
 import { acquireLock, type FileLock, type LockInfo } from '../file-lock.js';
 import { commitOnSignal } from '../cleanup.js';
 
-// Why: the contract with export-csv; encodeRow is its encoder (a terminator is added if it has none).
+/** The contract with export-csv; encodeRow is its encoder (a terminator is added if it has none). */
 export interface LedgerOptions {
   path: string;
   columns: string[];
@@ -42,7 +42,7 @@ export interface LedgerOptions {
   replaceRows?: boolean;
 }
 
-// Why: what close() reports, for export-csv's `export` record (bytes and sha256 describe the final file).
+/** What close() reports, for export-csv's `export` record (bytes and sha256 describe the final file). */
 export interface LedgerResult {
   path: string;
   rows: number;
@@ -59,10 +59,12 @@ export interface LedgerResult {
  */
 export type LedgerRow = Array<string | undefined>;
 
-// Why: add() is synchronous and cheap and arms the commit timer; flush() commits what is due
-// (and reports a failed timed commit); commit() commits everything now; close() commits the rest.
-// Every method may be called by many async callers at once: commits run one at a time in this
-// process (an in-process queue in front of the file lock).
+/**
+ * Add() is synchronous and cheap and arms the commit timer; flush() commits what is due
+ * (and reports a failed timed commit); commit() commits everything now; close() commits the rest.
+ * Every method may be called by many async callers at once: commits run one at a time in this
+ * process (an in-process queue in front of the file lock).
+ */
 export interface Ledger {
   add(cells: LedgerRow): void;
   flush(): Promise<void>;
@@ -70,14 +72,14 @@ export interface Ledger {
   close(): Promise<LedgerResult>;
 }
 
-// Why: rows per write+fsync in append mode, so a huge input batch is still committed in small steps.
+/** Rows per write+fsync in append mode, so a huge input batch is still committed in small steps. */
 const APPEND_BATCH_ROWS = 1000;
-// Why: docs/durability.md promises at most this long between a row's arrival and its commit.
+/** Docs/durability.md promises at most this long between a row's arrival and its commit. */
 export const DEFAULT_COMMIT_MS = 1000;
-// Why: a torn tail bigger than this is not a torn row but a malformed file; refuse rather than cut.
+/** A torn tail bigger than this is not a torn row but a malformed file; refuse rather than cut. */
 const MAX_TORN_BYTES = 16 * 1024 * 1024;
 const NL = 0x0a;
-// Why: read size per step when scanning an existing file (constant memory however big it is).
+/** Read size per step when scanning an existing file (constant memory however big it is). */
 const SCAN_CHUNK = 1 << 20;
 
 interface ScanOptions {
@@ -125,9 +127,11 @@ async function readRange(fh: FileHandle, start: number, end: number): Promise<Bu
   return buf.subarray(0, off);
 }
 
-// Why: a crash tears at most the one record being written. A tail that holds a line which is a
-// whole record by itself (the right number of cells) means the file was malformed earlier, and
-// cutting would lose rows: refuse instead (a multi-line cell that looks like a row is refused too).
+/**
+ * A crash tears at most the one record being written. A tail that holds a line which is a
+ * whole record by itself (the right number of cells) means the file was malformed earlier, and
+ * cutting would lose rows: refuse instead (a multi-line cell that looks like a row is refused too).
+ */
 function looksLikeOneTornRecord(tail: Buffer, opts: ScanOptions): boolean {
   const lines = tail.toString('utf8').split(/\r?\n/);
   for (let i = 1; i < lines.length; i++) {
@@ -137,8 +141,10 @@ function looksLikeOneTornRecord(tail: Buffer, opts: ScanOptions): boolean {
   return true;
 }
 
-// Why: one pass over [from, size): validates the header, hands each complete
-// record (and its byte range) to onRecord, and finds a torn last row without reading twice.
+/**
+ * One pass over [from, size): validates the header, hands each complete
+ * record (and its byte range) to onRecord, and finds a torn last row without reading twice.
+ */
 async function scanFile(path: string, fh: FileHandle, from: number, size: number, opts: ScanOptions, onRecord: OnRecord): Promise<ScanResult> {
   const result: ScanResult = { goodEnd: from, records: 0, sawHeader: false, torn: null, crlf: null };
   if (size <= from) return result;
@@ -205,7 +211,7 @@ function sameCells(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((c, i) => c === b[i]);
 }
 
-// Why: nothing is silently lost: the cut bytes go to `<path>.torn-<stamp>` before the cut.
+/** Nothing is silently lost: the cut bytes go to `<path>.torn-<stamp>` before the cut. */
 async function keepTornBytes(path: string, bytes: Buffer): Promise<string> {
   const stamp = backupStamp();
   for (let n = 0; ; n++) {
@@ -278,7 +284,7 @@ export async function readCsvHeader(path: string, delimiter: string, quote: stri
   }
 }
 
-// Why: fail fast, before any input is read, when the existing file's header cannot match.
+/** Fail fast, before any input is read, when the existing file's header cannot match. */
 async function checkHeaderEarly(opts: LedgerOptions, scanOpts: ScanOptions): Promise<void> {
   if (!opts.header) return;
   let fh: FileHandle;
@@ -309,7 +315,7 @@ async function checkHeaderEarly(opts: LedgerOptions, scanOpts: ScanOptions): Pro
   }
 }
 
-// Why: the one entry point; validates options and the existing header before any row is taken.
+/** The one entry point; validates options and the existing header before any row is taken. */
 export async function openLedger(opts: LedgerOptions): Promise<Ledger> {
   const keyIdx = validate(opts);
   const scanOpts: ScanOptions = { delimiter: opts.delimiter, quote: opts.quote, columns: opts.columns, expectHeader: opts.header };
@@ -356,8 +362,10 @@ abstract class LedgerBase {
   /** Commits what is pending (final: also computes the result, even with nothing pending). */
   protected abstract commitPending(final: boolean): Promise<LedgerResult | null>;
 
-  // Why: one commit at a time per ledger, however many async callers share it; two commits of
-  // one process must never wait for each other's file lock.
+  /**
+   * One commit at a time per ledger, however many async callers share it; two commits of
+   * one process must never wait for each other's file lock.
+   */
   protected enqueue<T>(task: () => Promise<T>): Promise<T> {
     const next = this.chain.then(task);
     this.chain = next.catch(() => undefined);
@@ -369,7 +377,7 @@ abstract class LedgerBase {
     this.timer = null;
   }
 
-  // Why: the time bound is kept by a timer, not by the next input, which may never come.
+  /** The time bound is kept by a timer, not by the next input, which may never come. */
   protected armTimer(): void {
     if (this.timer || this.closed) return;
     this.timer = setTimeout(() => {
@@ -472,11 +480,13 @@ interface AppendState {
   tail: Buffer;
 }
 
-// Why: enough bytes to notice an in-place edit (same inode, same or larger size) before trusting an offset.
+/** Enough bytes to notice an in-place edit (same inode, same or larger size) before trusting an offset. */
 const TAIL_PROBE = 64;
 
-// Why: append mode commits each batch under the lock after catching up with what other writers
-// appended since (so dedupe is exact across writers and batches never interleave).
+/**
+ * Append mode commits each batch under the lock after catching up with what other writers
+ * appended since (so dedupe is exact across writers and batches never interleave).
+ */
 class AppendLedger extends LedgerBase implements Ledger {
   private pending: string[][] = [];
   private keys = new Set<string>();
@@ -515,7 +525,7 @@ class AppendLedger extends LedgerBase implements Ledger {
     return true;
   }
 
-  // Why: brings keys, record count and size up to date with the file (full scan on a new inode or a shrink).
+  /** Brings keys, record count and size up to date with the file (full scan on a new inode or a shrink). */
   private async catchUp(fh: FileHandle): Promise<number> {
     const st = await fh.stat();
     let fresh = !this.state || this.state.ino !== st.ino || this.state.dev !== st.dev || st.size < this.state.size;
@@ -644,10 +654,12 @@ class AppendLedger extends LedgerBase implements Ledger {
   }
 }
 
-// Why: upsert mode collects updates in a Map and rewrites the file once per commit (streamed,
-// atomic, under the lock), so a run over N records costs O(file × commits), not O(N × file).
-// An update changes only the cells it names (undefined cells keep the file's value), unless
-// replaceRows; rows of the file that share a key are all updated, and none is removed.
+/**
+ * Upsert mode collects updates in a Map and rewrites the file once per commit (streamed,
+ * atomic, under the lock), so a run over N records costs O(file × commits), not O(N × file).
+ * An update changes only the cells it names (undefined cells keep the file's value), unless
+ * replaceRows; rows of the file that share a key are all updated, and none is removed.
+ */
 class UpsertLedger extends LedgerBase implements Ledger {
   private pending = new Map<string, LedgerRow>();
   private newKeys = new Set<string>();

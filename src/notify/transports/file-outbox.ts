@@ -1,8 +1,8 @@
 // file:DIR — the embedded default: each message becomes one .eml file in an outbox folder,
 // written atomically, so a mail client, a cron'd `sendmail -t`, or a person can pick it up.
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { forget, removeOnSignal } from '../../durable/cleanup.js';
+import { writeFileAtomic } from '../../durable/atomic-file.js';
 import { redactText } from '../message.js';
 import { composeMime } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
@@ -23,22 +23,7 @@ export function createFileOutbox(dir: string): Transport {
       const now = new Date();
       const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
       const path = join(folder, `${stamp}-${safeName(msg.job)}-${msg.fingerprint.slice(0, 12)}-${msg.messageId.slice(1, 9)}.eml`);
-      const tmp = `${path}.${process.pid}.tmp`;
-      removeOnSignal(tmp);
-      try {
-        const data = await composeMime(msg, now);
-        const fh = await open(tmp, 'w', 0o644);
-        try {
-          await fh.writeFile(data);
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename(tmp, path);
-      } finally {
-        await rm(tmp, { force: true });
-        forget(tmp);
-      }
+      await writeFileAtomic(path, await composeMime(msg, now), { mode: 0o644 });
       return { messageId: msg.messageId, path };
     },
   };

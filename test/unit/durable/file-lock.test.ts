@@ -4,7 +4,7 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../../helpers/run.js';
-import { acquireLock, pidAlive, withLock } from '../../../src/durable/file-lock.js';
+import { acquireLock, pidAlive } from '../../../src/durable/file-lock.js';
 
 const counterScript = join(ROOT, 'test/fixtures/lock-counter.mjs');
 
@@ -70,18 +70,23 @@ describe('file lock', () => {
     await (await acquireLock(path, { timeoutMs: 2000 })).release();
   });
 
-  it('withLock serializes async sections in one process', async () => {
+  it('serializes async sections in one process', async () => {
     const path = join(tempDir(), 'out.csv');
     let inside = 0;
     let maxInside = 0;
     await Promise.all(
       Array.from({ length: 10 }, () =>
-        withLock(path, async () => {
-          inside++;
-          maxInside = Math.max(maxInside, inside);
-          await new Promise((r) => setTimeout(r, 2));
-          inside--;
-        }),
+        (async () => {
+          const lock = await acquireLock(path);
+          try {
+            inside++;
+            maxInside = Math.max(maxInside, inside);
+            await new Promise((r) => setTimeout(r, 2));
+            inside--;
+          } finally {
+            await lock.release();
+          }
+        })(),
       ),
     );
     expect(maxInside).toBe(1);
