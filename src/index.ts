@@ -98,5 +98,5 @@ export { openLedger, type Ledger, type LedgerOptions, type LedgerResult } from '
 // notify: one consolidated message per summary, delivered with retries, never failing the job.
 export { createNotifyStage, notifyRecords, type NotifyOptions, type NotificationRecord } from './commands/notify.js';
 export { renderMessage, renderSubject, fingerprint, DEFAULT_SUBJECT, type RenderOptions, type RenderedMessage } from './notify/message.js';
-export { withRetry, classify, type RetryPolicy } from './notify/delivery.js';
+export { withRetry, classify, type RetryPolicy } from './notify/retry.js';
 export { createTransportFor, maskVia, type Transport } from './notify/transports/index.js';

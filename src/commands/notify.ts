@@ -1,14 +1,15 @@
 // notify: summaries (or events, summarized here) in, one message per summary delivered, one
 // `notification` record per message out. Mail trouble never fails the job unless --strict.
+// Length: over 350 lines, not split yet: the stage, composeAndDeliver (which still renders the
+// message twice, the first time only for its list of exports) and the flags are to be split.
 import { parseIso } from '../cli/time.js';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import { readFile, stat } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
 import { isEvent, type JsonObject, type JsonValue } from '../event/event.js';
-import { errnoText, invalidOption, readFailureText, UsageError, EXIT_FAILURE, EXIT_OK } from '../cli/errors.js';
+import { invalidOption, UsageError, EXIT_FAILURE, EXIT_OK } from '../cli/errors.js';
 import { parseDuration } from '../cli/duration.js';
 import { durationOption, listOption } from '../cli/options.js';
 import { createSummaryBuilder } from '../summary/summary.js';
@@ -33,15 +34,14 @@ import {
   type ExportRef,
   type NotAttached,
 } from '../notify/message.js';
-import { lockState, readState, recentSend, recordSend, withRetry, writeStateAtomic, type RetryPolicy } from '../notify/delivery.js';
+import { withRetry, type RetryPolicy } from '../notify/retry.js';
+import { lockState, readState, recentSend, recordSend, writeStateAtomic } from '../notify/repeat-state.js';
+import { loadAttachment, type Unattached } from '../notify/attachments.js';
 import { createTransportFor, DEFAULT_OUTBOX, type Transport } from '../notify/transports/index.js';
 import type { OutgoingAttachment } from '../notify/transports/types.js';
 
 export const DEFAULT_TIMEOUT = '30s';
 export const DEFAULT_REPEAT_INTERVAL = '4h';
-/** Larger files are named in the body but not attached (mail servers reject them anyway). */
-export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
-const MAX_ATTACHMENT_TEXT = '10 MiB';
 
 export interface NotifyLog {
   info(msg: string): void;
@@ -180,35 +180,6 @@ export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number
     },
   };
   return stage;
-}
-
-/** A file that could not be attached; `missing` when the path itself is wrong (no file, not readable), not a size decision. */
-type Unattached = NotAttached & { missing: boolean };
-
-/** Rounded up, so a file just over the limit never reads as "10.0 MiB, over the 10 MiB limit". */
-function mib(bytes: number): string {
-  return `${(Math.ceil((bytes / 1024 / 1024) * 10) / 10).toFixed(1)} MiB`;
-}
-
-function unreadable(path: string, err: unknown): Unattached {
-  const code = (err as NodeJS.ErrnoException).code;
-  return { path, reason: code === 'ENOENT' || code === 'ENOTDIR' ? errnoText('ENOENT')! : `not readable (${readFailureText(err)})`, missing: true };
-}
-
-/** Reads the file now, so one removed or unreadable later cannot fail the delivery; a problem is a reason, never a throw. */
-async function loadAttachment(path: string): Promise<OutgoingAttachment | Unattached> {
-  const tooBig = (size: number): Unattached => ({ path, reason: `${mib(size)}, over the ${MAX_ATTACHMENT_TEXT} attachment limit`, missing: false });
-  try {
-    const st = await stat(path);
-    if (!st.isFile()) return { path, reason: 'not a file', missing: true };
-    if (st.size > MAX_ATTACHMENT_BYTES) return tooBig(st.size);
-    const content = await readFile(path);
-    // It may have grown between stat and read.
-    if (content.length > MAX_ATTACHMENT_BYTES) return tooBig(content.length);
-    return { filename: basename(path), path: resolve(path), content };
-  } catch (err) {
-    return unreadable(path, err);
-  }
 }
 
 function dryRunText(from: string, to: string[], subject: string, attachments: OutgoingAttachment[], text: string, transport: Transport): string {

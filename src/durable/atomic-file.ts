@@ -103,13 +103,15 @@ export async function openAtomic(path: string, opts: { mode?: number } = {}): Pr
   } catch {
     // no existing file: default permissions (minus umask)
   }
+  // Registered before the open: a signal while the open is under way still removes the file.
+  removeOnSignal(tempPath);
   let fh: FileHandle;
   try {
     fh = await open(tempPath, 'wx', mode);
   } catch (err) {
+    forget(tempPath);
     throw writeFailure(path, `create a temporary file in ${dirname(path) || '.'}`, err);
   }
-  removeOnSignal(tempPath);
   const hash = createHash('sha256');
   let bytes = 0;
   let pending: Buffer[] = [];

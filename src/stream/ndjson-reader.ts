@@ -2,12 +2,15 @@
 // (no per-record stream objects), every record tagged with its file and line.
 import { createReadStream, fstatSync, statSync } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
-import type { Readable } from 'node:stream';
-import { LineSplitter } from './line-splitter.js';
+import { LineSplitter, type LineSink } from './line-splitter.js';
+import { readSources, type Source, type SourceOptions } from './source.js';
 import { decompressed } from './gzip.js';
 import { BadLinePolicy } from './bad-lines.js';
 import type { JsonObject } from './json.js';
 import { mayHoldInexactNumber, parseExact } from './exact-number.js';
+
+// The source loop's pieces, where the readers' users have always found them.
+export { readChunks, type Source } from './source.js';
 
 export interface Item {
   value: JsonObject;
@@ -20,13 +23,6 @@ export interface TextLine {
   text: string;
   file: string;
   line: number;
-}
-
-export interface Source {
-  name: string;
-  open(): Readable;
-  /** Bytes in the source when it is a regular file (progress can show a percentage), else null. */
-  size?(): number | null;
 }
 
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -60,56 +56,9 @@ function regularSize(stat: () => { isFile(): boolean; size: number }): number | 
   }
 }
 
-/**
- * The chunks of one source. `onIdle` runs whenever the next chunk is not ready yet (nothing
- * buffered, the stream not ended): the moment to hand pending output on, so a record fed slowly
- * (a `tail -f`, a job writing as it goes) comes out now rather than with the next 256 KB. A
- * regular file is never idle before its end (its next bytes are a disk read away), so reading
- * one keeps the large writes.
- */
-export async function* readChunks(source: Source, opts: Pick<ReadOptions, 'onIdle' | 'onBytes'> = {}): AsyncGenerator<Buffer> {
-  const stream = source.open();
-  const onIdle = opts.onIdle && source.size?.() == null ? opts.onIdle : undefined;
-  const onBytes = opts.onBytes;
-  let it: AsyncIterator<unknown> | null = null;
-  let finished = false;
-  try {
-    if (!onIdle && !onBytes) {
-      for await (const chunk of stream) yield typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      return;
-    }
-    it = stream[Symbol.asyncIterator]();
-    for (;;) {
-      if (onIdle && stream.readableLength === 0 && !stream.readableEnded) onIdle();
-      const r = await it.next();
-      if (r.done) {
-        finished = true;
-        return;
-      }
-      const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : (r.value as Buffer);
-      onBytes?.(chunk.length);
-      yield chunk;
-    }
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code && !e.path) e.path = source.name;
-    throw err;
-  } finally {
-    // Leaving early releases the input as a for-await over the stream would.
-    if (it && !finished) await it.return?.();
-    if (stream !== process.stdin) stream.destroy();
-  }
-}
-
-export interface ReadOptions {
+export interface ReadOptions extends SourceOptions {
   policy: BadLinePolicy;
   maxLineBytes?: number;
-  /** Stop early (a closed stdout): the reader ends and releases its input. */
-  signal?: { stopped: boolean };
-  /** The input has nothing ready: write out what is pending (see readChunks). */
-  onIdle?: () => void;
-  /** Bytes read so far, for progress. */
-  onBytes?: (n: number) => void;
   /** The first line of a source is not JSON but looks like a CSV header: say so once. */
   onCsvLike?: (file: string) => void;
 }
@@ -144,29 +93,17 @@ function decode(buf: Buffer, start: number, end: number): string | null {
   return text;
 }
 
-async function* splitSources<T>(
+/** Line-based sources (NDJSON, logs): the source loop with a line splitter as the parser. */
+function splitSources<T>(
   sources: Source[],
   opts: ReadOptions,
-  makeSink: (file: string, batch: { out: T[] }) => ConstructorParameters<typeof LineSplitter>[0],
+  makeSink: (file: string, batch: { out: T[] }) => LineSink,
 ): AsyncGenerator<T[]> {
   const maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  for (const source of sources) {
-    if (opts.signal?.stopped) return;
-    // The sink fills batch.out; each chunk's records are handed on as one batch.
-    const batch: { out: T[] } = { out: [] };
-    const splitter = new LineSplitter(makeSink(source.name, batch), maxLineBytes);
-    for await (const chunk of readChunks(source, opts)) {
-      splitter.push(chunk);
-      if (batch.out.length) {
-        const full = batch.out;
-        batch.out = [];
-        yield full;
-      }
-      if (opts.signal?.stopped) return;
-    }
-    splitter.end();
-    if (batch.out.length) yield batch.out;
-  }
+  return readSources<T>(sources, opts, (file, batch) => {
+    const splitter = new LineSplitter(makeSink(file, batch), maxLineBytes);
+    return { feed: (chunk) => splitter.push(chunk), end: () => splitter.end() };
+  });
 }
 
 /** A first line such as `user_id,email,status`: no JSON value, two or more separated cells. */

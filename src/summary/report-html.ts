@@ -1,6 +1,8 @@
 // The run as one self-contained HTML page for support staff: no script, no network (a CSP that
 // allows neither), inline CSS and SVG drawn here. Reads any summary-shaped record defensively
 // (notify passes what it received), escapes every string and redacts secrets as the CSV does.
+// Length: over 350 lines, not split yet: the page and its CSS, and the SVG charts drawn here,
+// are two files to be (left whole for now).
 import { readFileSync } from 'node:fs';
 import { durationText } from '../cli/duration.js';
 import { isPlainObject, defaultAction, num, obj, str, type JsonObject, type JsonValue } from '../event/event.js';

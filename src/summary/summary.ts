@@ -1,6 +1,8 @@
 // The run's summary (the original job's UserEventCollector + ConsolidatedNotificationData) as one
 // mergeable state: every list is either complete or "the N first in a fixed sort order", so
 // states built over pieces of the input merge into exactly the state of one pass over all of it.
+// Length: over 350 lines, kept whole for now: the state, its merge and its output share private
+// fields and their invariants (complete lists or the first N in one order); a split is next.
 import { dataTime } from '../cli/time.js';
 import { ExactNumber } from '../stream/exact-number.js';
 import { Completeness, type RunCounts } from '../stream/run-record.js';

@@ -212,7 +212,7 @@ describe('notify --state killed at random points (the state file stays valid, th
       if (signal === 'SIGTERM') expect(left, 'temp or lock file left after SIGTERM').toEqual([]);
       // The outbox holds whole messages only: a message cut by the kill is a temp file (SIGKILL) or nothing.
       const box = () => (existsSync(join(dir, 'box')) ? readdirSync(join(dir, 'box')) : []);
-      for (const n of box()) expect(n, 'outbox entry').toMatch(signal === 'SIGKILL' ? /\.eml(\.\d+\.tmp)?$/ : /\.eml$/);
+      for (const n of box()) expect(n, 'outbox entry').toMatch(signal === 'SIGKILL' ? /\.eml$|^\..*\.eml\.\d+\.[0-9a-f]+\.tmp$/ : /\.eml$/);
       const sentBefore = box().filter((n) => n.endsWith('.eml')).length;
       const next = await run('notify', args, { input: events, env: { NOTIFY_NOW: T0 }, timeout: 30_000 });
       expect(next.exitCode, next.stderr).toBe(0);

@@ -1,6 +1,9 @@
 // The CSV reader every binary shares (import-csv, process --from csv, a CSV registry): a push
 // parser over raw bytes that knows each record's file and line, reports malformed rows as bad
 // lines, and keeps no line longer than --max-line-bytes in memory.
+// Length: just over 350 lines, kept whole: the fast path (unquoted lines split on the delimiter)
+// and the slow path (quoted records, csv-parse for what splitQuotedRecord rejects) share the
+// parser's line state, which a split would have to pass between files.
 import type { Options as ParseOptions } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { makeRowEncoder } from '../write/csv-encoder.js';

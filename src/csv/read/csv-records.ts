@@ -3,7 +3,8 @@
 // FILE:LINE bad line and the reader goes on with the next one, in bounded memory.
 import type { BadLinePolicy } from '../../stream/bad-lines.js';
 import { CsvRowParser } from './csv-reader.js';
-import { readChunks, type Item, type ReadOptions, type Source } from '../../stream/ndjson-reader.js';
+import type { Item, ReadOptions, Source } from '../../stream/ndjson-reader.js';
+import { readSources } from '../../stream/source.js';
 
 export interface CsvReadOptions {
   policy: BadLinePolicy;
@@ -15,32 +16,18 @@ export interface CsvReadOptions {
 }
 
 /** Header row names the fields; each later row is one record tagged with its first line. */
-export async function* readCsvRecords(sources: Source[], opts: CsvReadOptions): AsyncGenerator<Item[]> {
-  for (const source of sources) {
-    if (opts.signal?.stopped) return;
-    const file = source.name;
-    let batch: Item[] = [];
-    const parser = new CsvRowParser(
+export function readCsvRecords(sources: Source[], opts: CsvReadOptions): AsyncGenerator<Item[]> {
+  return readSources<Item>(sources, opts, (file, batch) =>
+    new CsvRowParser(
       { delimiter: opts.delimiter ?? ',', maxLineBytes: opts.maxLineBytes, trimHeader: true },
       file,
       (value, line) => {
         // An empty cell is an absent value, as in NDJSON a missing key: `center_id` empty and
         // `adcid` 7 is centre 7, not "no center_id".
         for (const k of Object.keys(value)) if (value[k] === '') delete value[k];
-        batch.push({ value, file, line });
+        batch.out.push({ value, file, line });
       },
       (bad) => opts.policy.add({ ...bad, error: `invalid CSV: ${bad.error}` }),
-    );
-    for await (const chunk of readChunks(source, opts)) {
-      parser.feed(chunk);
-      if (batch.length) {
-        const full = batch;
-        batch = [];
-        yield full;
-      }
-      if (opts.signal?.stopped) return;
-    }
-    parser.end();
-    if (batch.length) yield batch;
-  }
+    ),
+  );
 }

@@ -1,6 +1,8 @@
-// The durable CSV file behind `export-csv --append / --dedupe / --upsert / --backup` (seeds
-// 002/004): results are committed as they complete, survive a crash, can be resumed, and
+// The durable CSV file behind `export-csv --append / --dedupe / --upsert / --backup`
+// (docs/durability.md): results are committed as they complete, survive a crash, can be resumed, and
 // several processes may write one file at the same time without interleaving or losing a row.
+// Length: over 350 lines, not split yet: the scan and torn-row repair, the append ledger and
+// the upsert ledger are to become ledger/{scan,append,upsert}.ts.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse';

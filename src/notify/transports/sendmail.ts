@@ -1,7 +1,7 @@
 // sendmail — hands the message to the local MTA binary on stdin (`sendmail -i -f FROM -- TO...`).
 // Exit 75 (EX_TEMPFAIL) is transient, as MTAs mean it; any other non-zero exit is permanent.
 import { spawn } from 'node:child_process';
-import { DeliveryError } from '../delivery.js';
+import { DeliveryError } from '../retry.js';
 import { composeMime } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 

@@ -2,7 +2,7 @@
 // offers it, implicit TLS for smtps://, AUTH from the URL or NOTIFY_SMTP_USER/PASSWORD.
 // Socket timeouts come from the time left in the budget, so a silent server cannot hold a run.
 import { readFileSync } from 'node:fs';
-import { DeliveryError } from '../delivery.js';
+import { DeliveryError } from '../retry.js';
 import { headerSafe } from '../message.js';
 import { mailAttachment, safeHeaders } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';

@@ -1,6 +1,6 @@
 // http(s):// — a JSON POST with a `text` field (what Slack, Mattermost, Teams-style incoming
 // webhooks accept) plus the redacted summary for machines. 429/5xx are retried, other 4xx not.
-import { DeliveryError, classifyHttpStatus } from '../delivery.js';
+import { DeliveryError, classifyHttpStatus } from '../retry.js';
 import { stringifyExact } from '../../stream/exact-number.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
