@@ -130,11 +130,11 @@ describe('export-csv audit: by, privacy_level, redaction, argv; --audit-log FILE
     expect(r.exitCode).toBe(1);
     const [line] = auditLines(log);
     expect(line).toMatchObject({ kind: 'export', status: 'failed', path: join(dir, 'missing-dir', 'x.csv'), by: me, redaction: 'on' });
-    expect(line!.error).toMatch(/folder does not exist/);
+    expect(line!.error).toMatch(/no such file or directory/);
 
     const nolog = await run('export-csv', ['-o', join(dir, 'y.csv'), '--audit-log', join(dir, 'no', 'audit.ndjson')], { input });
     expect(nolog.exitCode).toBe(1);
-    expect(nolog.stderr).toMatch(/could not open the audit log for appending \(folder does not exist, ENOENT\); nothing was exported/);
+    expect(nolog.stderr).toMatch(/could not open the audit log for appending \(no such file or directory, ENOENT\); nothing was exported/);
     expect(existsSync(join(dir, 'y.csv'))).toBe(false);
   });
 });
