@@ -61,6 +61,24 @@ interface PackPlan {
 
 const NONE: readonly RegistryPerson[] = Object.freeze([]);
 const USER_GROUPS = new Set(['email', 'name', 'registry_id', 'auth_email', 'center_id']);
+/** The directory entry fields parseEntry reads; every other field of an entry is carried into its events' details. */
+const ENTRY_FIELDS = new Set(['email', 'name', 'first_name', 'last_name', 'auth_email', 'center_id', 'adcid', 'registry_id', 'authorizations', 'active']);
+
+/** obj[k] = v, also for a key named __proto__ (which JSON.parse makes an own field). */
+function setField(obj: JsonObject, k: string, v: JsonValue): void {
+  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else obj[k] = v;
+}
+
+/** The fields of an entry that no rule reads (null when there are none, the common case). */
+function extraFields(raw: JsonObject): JsonObject | null {
+  let extra: JsonObject | null = null;
+  for (const k in raw) {
+    if (ENTRY_FIELDS.has(k) || raw[k] === undefined) continue;
+    setField((extra ??= {}), k, raw[k]!);
+  }
+  return extra;
+}
 
 // Most checks find nothing: one shared empty list instead of an array per rule per entry.
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
@@ -126,6 +144,8 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
     line: number | null,
     /** f.details is the event's own, already starting with `rule` (the success event): used as it is. */
     ownDetails = false,
+    /** The entry's fields no rule reads (extraFields), or null. */
+    extra: JsonObject | null = null,
   ): JsonObject {
     let category = f.category ?? ruleCategory;
     let details: JsonObject;
@@ -133,6 +153,14 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
     else {
       details = { rule: ruleId };
       if (f.details) for (const k in f.details) details[k] = f.details[k]!;
+    }
+    if (extra !== null) {
+      // The user's own fields survive (numbers with their text); a rule's detail of the same name
+      // wins, and the entry's value is then kept under details.entry.
+      for (const k in extra) {
+        if (!Object.hasOwn(details, k)) setField(details, k, extra[k]!);
+        else setField((details.entry ??= {}) as JsonObject, k, extra[k]!);
+      }
     }
     if (!categories.has(category)) {
       details.original_category = category;
@@ -192,6 +220,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
       registry_id: entry.registry_id ?? person?.registry_id ?? null,
       auth_email: entry.auth_email,
     };
+    const extra = extraFields(entry.raw);
     let errors = 0;
     for (let pi = 0; pi < plans.length; pi++) {
       const rules = plans[pi]!.entryRules;
@@ -205,7 +234,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
           const f = fs[k]!;
           const type = f.event_type ?? 'error';
           if (type === 'error') errors++;
-          emit(build(rule.id, k, f, rule.category, rule.action_needed, type, user, now, file, line));
+          emit(build(rule.id, k, f, rule.category, rule.action_needed, type, user, now, file, line, false, extra));
           if (f.stop) stopped = true;
         }
       }
@@ -221,7 +250,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
       if (details.authorizations === undefined && entry.authorizations !== null) {
         details.authorizations = entry.authorizations as unknown as JsonObject[];
       }
-      emit(build(SUCCESS_RULE, 0, { message: s.message, details }, successCategory, undefined, 'success', user, now, file, line, true));
+      emit(build(SUCCESS_RULE, 0, { message: s.message, details }, successCategory, undefined, 'success', user, now, file, line, true, extra));
     }
   }
 

@@ -39,6 +39,19 @@ describe('numbers keep their text', () => {
     expect(summary.stdout).toContain('"center_id":123456789012345678');
   });
 
+  it('process (a directory entry: fields no rule reads go to each event\'s details) | export-csv keeps 9007199254740993 and 1.0, from NDJSON and from CSV', async () => {
+    const p = await run('process', [], { input: '{"id":9007199254740993,"x":1.0}\n' });
+    expect(p.exitCode, p.stderr).toBe(0);
+    const events = p.stdout.split('\n').filter((l) => l.includes('"event_id"'));
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(e).toMatch(/"details":\{[^}]*"id":9007199254740993,"x":1\.0\}/);
+    const csv = await run('export-csv', ['--columns', 'category,details.id,details.x'], { input: p.stdout });
+    expect(csv.stdout).toBe('category,details.id,details.x\nMissing Directory Data,9007199254740993,1.0\nInsufficient Permissions,9007199254740993,1.0\n');
+    const fromCsv = await run('process', ['--from', 'csv'], { input: 'email,auth_email,center_id,authorizations,id,x\na@b.org,a@b.org,42,s1,9007199254740993,1.0\n' });
+    const back = await run('export-csv', ['--columns', 'category,center_id,details.id,details.x'], { input: fromCsv.stdout });
+    expect(back.stdout).toBe('category,center_id,details.id,details.x\nUser Successfully Created,42,9007199254740993,1.0\n');
+  });
+
   it('import-csv → export-csv keeps them too (cells are text)', async () => {
     const dir = tempDir();
     const path = join(dir, 'in.csv');

@@ -4,6 +4,7 @@ import { createRuleEngine } from '../../../src/rules/engine.js';
 import { buildRegistryIndex, parsePerson } from '../../../src/rules/registry.js';
 import { userManagementPack, classifyFlywheelError } from '../../../src/rules/user-management.js';
 import { CATEGORIES, type JsonObject } from '../../../src/event/event.js';
+import { ExactNumber } from '../../../src/stream/exact-number.js';
 import type { RegistryIndex } from '../../../src/rules/types.js';
 
 const NOW = '2026-11-21T00:00:00.000Z';
@@ -106,6 +107,20 @@ describe('user-management pack: entries (seed 001 order)', () => {
 
   it('without a registry, registry rules do not apply', () => {
     expect(cats(run([{ ...base, registry_id: 'R404' }]))).toEqual(['User Successfully Created']);
+  });
+
+  it('fields no rule reads are carried into every event\'s details; a rule\'s detail of the same name wins, the entry\'s is kept under details.entry', () => {
+    const big = new ExactNumber('9007199254740993');
+    const evs = run([{ ...base, authorizations: [], id: big, tags: ['a'], rule: 'mine', outcome: 'theirs' } as JsonObject]);
+    expect(cats(evs)).toEqual(['Insufficient Permissions']);
+    expect(evs[0]!.details).toMatchObject({ rule: 'no-authorizations', id: big, tags: ['a'], outcome: 'theirs', entry: { rule: 'mine' } });
+    const ok = run([{ ...base, outcome: 'x' } as JsonObject]);
+    expect(ok[0]!.details.outcome).toBe('checked');
+    expect(ok[0]!.details.entry).toEqual({ outcome: 'x' });
+    const proto = run([JSON.parse('{"email":"a@x.edu","auth_email":"a@x.edu","center_id":1,"authorizations":["s"],"__proto__":{"p":1}}') as JsonObject]);
+    expect(Object.getPrototypeOf(proto[0]!.details)).toBe(Object.prototype);
+    expect(Object.hasOwn(proto[0]!.details, '__proto__')).toBe(true);
+    expect(run([base])[0]!.details.entry).toBeUndefined();
   });
 });
 
