@@ -84,7 +84,12 @@ export class InvalidEvent extends Error {}
 export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
   const details: JsonObject = isPlainObject(rec.details) ? { ...rec.details } : {};
   if (rec.details !== undefined && !isPlainObject(rec.details)) details.original_details = rec.details;
-  for (const key of Object.keys(rec)) if (!EVENT_KEYS.has(key)) details[key] = rec[key]!;
+  for (const key of Object.keys(rec)) {
+    if (EVENT_KEYS.has(key)) continue;
+    // A field named __proto__ (an own field after JSON.parse) is data too, never the prototype.
+    if (key === '__proto__') Object.defineProperty(details, key, { value: rec[key], enumerable: true, writable: true, configurable: true });
+    else details[key] = rec[key]!;
+  }
 
   let eventType = rec.event_type;
   if (eventType === undefined || eventType === null) eventType = rec.category === SUCCESS_CATEGORY ? 'success' : 'error';
