@@ -16,6 +16,7 @@ import { createAnalyzeStage, type AnalyzeOptions } from '../../src/commands/anal
 import { buildFilter } from '../../src/stream/filters.js';
 import type { JsonObject } from '../../src/event/event.js';
 import { run } from '../helpers/run.js';
+import { eventsOver, recordsOf } from '../helpers/arb-events.js';
 
 const NOW = '2026-12-01T00:00:00.000Z';
 
@@ -141,30 +142,13 @@ async function streamingJob(runner: Runner, plan: Plan, mapper: Flags): Promise<
   return runner.analyze(reducer, 'merge', tab(await runner.sort(output)));
 }
 
-// Small pools so that users, timestamps, ids and messages collide and the caps bite; some
-// non-ASCII text so that byte order and UTF-16 order differ.
-const arbEvent: fc.Arbitrary<JsonObject> = fc
-  .record({
-    event_type: fc.constantFrom('error', 'error', 'success'),
-    category: fc.constantFrom('Bad ORCID Claims', 'Unverified Email', 'User Successfully Created', 'Flywheel Error', 'Duplicate/Wrong User Records'),
-    message: fc.constantFrom('m1', 'm2', '', 'a "quoted", message', 'Zoë 😀', 'ｍ'),
-    action_needed: fc.constantFrom('act_a', 'act_b', null),
-    event_id: fc.option(fc.constantFrom('e1', 'e2', 'e3', 'e4'), { nil: undefined }),
-    timestamp: fc.option(fc.constantFrom('2026-01-01T00:00:00.000Z', '2026-01-02T12:00:00.000Z', '2026-01-01T00:00:00Z', '2025-12-31', 'not a date'), { nil: undefined }),
-    user_context: fc.record({
-      email: fc.constantFrom('a@x.org', 'b@x.org', 'c@x.org', 'zoë@x.org', '😀@x.org', null, ''),
-      name: fc.constantFrom('Ada', 'Bo', 'Zoë', 'Unknown', ''),
-      center_id: fc.constantFrom(1, 2, null),
-    }),
-    source: fc.record({ job: fc.constantFrom('jobA', 'jobB', null) }),
-  })
-  .map((e) => JSON.parse(JSON.stringify(e)) as JsonObject);
-
-const arbRecord: fc.Arbitrary<JsonObject> = fc.oneof(
-  { weight: 12, arbitrary: arbEvent },
-  { weight: 1, arbitrary: fc.constant({ kind: 'notification', status: 'sent' } as JsonObject) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'export', path: 'PATH', rows: 1 } as JsonObject) },
-);
+// Some non-ASCII text so that byte order and UTF-16 order differ.
+const arbEvent = eventsOver({
+  emails: fc.constantFrom('a@x.org', 'b@x.org', 'c@x.org', 'zoë@x.org', '😀@x.org', null, ''),
+  messages: ['m1', 'm2', '', 'a "quoted", message', 'Zoë 😀', 'ｍ'],
+  names: ['Ada', 'Bo', 'Zoë', 'Unknown', ''],
+});
+const arbRecord = recordsOf(arbEvent);
 
 const arbPlan = (maxLines: number): fc.Arbitrary<Plan> =>
   fc

@@ -4,6 +4,7 @@ import { createSummaryBuilder, summarizeEvents, type Summary } from '../../../sr
 import { readPartial } from '../../../src/summary/summary-partial.js';
 import { createAnalyzeStage, type AnalyzeOptions } from '../../../src/commands/analyze.js';
 import type { JsonObject } from '../../../src/event/event.js';
+import { eventsOver, recordsOf } from '../../helpers/arb-events.js';
 
 const NOW = '2026-12-01T00:00:00.000Z';
 
@@ -124,35 +125,9 @@ describe('summary (seed 001 collector)', () => {
   });
 });
 
-// Small pools so that users, timestamps, ids and messages collide and the caps bite.
-const arbEvent: fc.Arbitrary<JsonObject> = eventsOver(fc.constantFrom('a@x.org', 'b@x.org', 'c@x.org', 'd@x.org', null, ''));
+const arbEvent = eventsOver({ emails: fc.constantFrom('a@x.org', 'b@x.org', 'c@x.org', 'd@x.org', null, '') });
+const arbRecord = recordsOf(arbEvent);
 
-function eventsOver(emails: fc.Arbitrary<string | null>): fc.Arbitrary<JsonObject> {
-  return fc
-  .record({
-    event_type: fc.constantFrom('error', 'error', 'success'),
-    category: fc.constantFrom('Bad ORCID Claims', 'Unverified Email', 'User Successfully Created', 'Flywheel Error', 'Duplicate/Wrong User Records'),
-    message: fc.constantFrom('m1', 'm2', '', 'a "quoted", message'),
-    action_needed: fc.constantFrom('act_a', 'act_b', null),
-    event_id: fc.option(fc.constantFrom('e1', 'e2', 'e3', 'e4'), { nil: undefined }),
-    timestamp: fc.option(fc.constantFrom('2026-01-01T00:00:00.000Z', '2026-01-02T12:00:00.000Z', '2026-01-01T00:00:00Z', '2025-12-31', 'not a date'), { nil: undefined }),
-    user_context: fc.record({
-      email: emails,
-      name: fc.constantFrom('Ada', 'Bo', 'Unknown', ''),
-      center_id: fc.constantFrom(1, 2, null),
-    }),
-    source: fc.record({ job: fc.constantFrom('jobA', 'jobB', null) }),
-  })
-  .map((e) => JSON.parse(JSON.stringify(e)) as JsonObject);
-}
-
-const arbRecord: fc.Arbitrary<JsonObject> = fc.oneof(
-  { weight: 12, arbitrary: arbEvent },
-  { weight: 1, arbitrary: fc.constant({ kind: 'notification', status: 'sent' } as JsonObject) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'export', path: 'PATH', rows: 1 } as JsonObject) },
-);
-
-/** Export records get unique paths, as real exports of distinct files have. */
 const arbInput = fc.array(arbRecord, { maxLength: 60 }).map((recs) =>
   recs.map((r, i) => (r.kind === 'export' ? { ...r, path: `/out/f${i}.csv` } : r)),
 );
@@ -208,7 +183,7 @@ describe('partial states merge exactly', () => {
 
   it('stays exact when the lists overflow their caps many times over (compaction)', () => {
     // Hundreds of distinct users and texts: the bounded lists are compacted while they fill.
-    const many = eventsOver(fc.integer({ min: 0, max: 400 }).map((i) => `u${i}@x.org`)).map((e) => ({ ...e, message: `m${String(e.message).length}-${(e.user_context as JsonObject).email}` }));
+    const many = eventsOver({ emails: fc.integer({ min: 0, max: 400 }).map((i) => `u${i}@x.org`) }).map((e) => ({ ...e, message: `m${String(e.message).length}-${(e.user_context as JsonObject).email}` }));
     fc.assert(
       fc.property(
         fc.array(many, { minLength: 200, maxLength: 700 }).chain((recs) => fc.tuple(fc.constant(recs), arbSplit(recs.length))),
