@@ -2,7 +2,7 @@
 // `npm run build`, scripts/bundle.mjs) for a fast start, or from the modules of dist/ when there
 // is no bundle or a later `tsc` run made it stale (the bundle is older than dist/index.js, which
 // every tsc run rewrites), so a developer's fresh build is what runs.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 
 function bundleIsFresh(name) {
   try {
@@ -20,6 +20,8 @@ export async function launch(name) {
   // The memory settings first (dist/cli/heap-limits.js), as the bundle does.
   await import('../dist/cli/heap-limits.js');
   const { main } = await import('../dist/cli/run.js');
-  const { default: command } = await import(`../dist/commands/${name}.js`);
+  // A command is one module (dist/commands/NAME.js) or a folder of them (NAME/index.js).
+  const folder = new URL(`../dist/commands/${name}/index.js`, import.meta.url);
+  const { default: command } = await import(existsSync(folder) ? folder.href : `../dist/commands/${name}.js`);
   await main(command);
 }

@@ -6,15 +6,17 @@
 // (createRequire) as packages. The launchers in bin/ fall back to dist/ when a later tsc run
 // made the bundles stale (see bin/launch.js).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const BINARIES = ['process', 'analyze', 'export-csv', 'import-csv', 'notify'];
 
+// A command is one module (dist/commands/NAME.js) or a folder of them (dist/commands/NAME/index.js).
+const commandModule = (name) => (existsSync(`${root}/dist/commands/${name}/index.js`) ? `${name}/index.js` : `${name}.js`);
 const entry = (name) => `import './dist/cli/heap-limits.js';
 import { main } from './dist/cli/run.js';
-import command from './dist/commands/${name}.js';
+import command from './dist/commands/${commandModule(name)}';
 await main(command);
 `;
 

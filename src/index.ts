@@ -73,7 +73,8 @@ export { renderHtmlReport, compareCategories, escapeHtml, DEFAULT_REPORT_USERS, 
 export { Timeline, TIMELINE_UNITS, TIMELINE_MAX_BUCKETS, type ErrorsOverTime, type TimelineUnit } from './summary/timeline.js';
 
 // export-csv and import-csv: safe CSV out, CSV back in, durable files.
-export { toCsv, createRowBuilder, CsvOutput, safeFileComponent, privacyColumnRule, type ExportOptions, type ByteSink, type PrivacyExport } from './commands/export-csv.js';
+export { toCsv, createRowBuilder, CsvOutput, privacyColumnRule, type ExportOptions, type ByteSink, type PrivacyExport } from './csv/write/output.js';
+export { safeFileComponent } from './csv/write/file-names.js';
 export {
   parsePrivacyPolicy,
   loadPrivacyPolicy,

@@ -2,7 +2,7 @@
 // (cli/ renders the pages but imports no command).
 import processCommand from './process.js';
 import analyzeCommand from './analyze.js';
-import exportCsvCommand from './export-csv.js';
+import exportCsvCommand from './export-csv/index.js';
 import importCsvCommand from './import-csv.js';
 import notifyCommand from './notify.js';
 import type { ToolCommand } from '../cli/args.js';

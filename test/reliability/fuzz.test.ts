@@ -13,7 +13,7 @@ import { BadLinePolicy, type BadLine } from '../../src/stream/bad-lines.js';
 import { importCsv } from '../../src/commands/import-csv.js';
 import { createProcessStage, looksLikeEvent, processLogLines } from '../../src/commands/process.js';
 import { summarizeEvents } from '../../src/summary/summary.js';
-import { toCsv } from '../../src/commands/export-csv.js';
+import { toCsv } from '../../src/csv/write/output.js';
 import { renderMessage } from '../../src/notify/message.js';
 import { composeMime } from '../../src/notify/transports/mime.js';
 import { collect } from '../../src/stream/stage.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { toCsv } from '../../../src/commands/export-csv.js';
+import { toCsv } from '../../../src/csv/write/output.js';
 import { importCsv } from '../../../src/commands/import-csv.js';
 import { cellText, flattenRecord } from '../../../src/csv/write/flatten.js';
 import type { JsonObject } from '../../../src/event/event.js';

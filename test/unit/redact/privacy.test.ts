@@ -159,7 +159,7 @@ describe('privacy policy: properties', () => {
 
 describe('privacy policy: the library toCsv', () => {
   it('toCsv({ privacy }) drops and redacts seed 000 columns by the user_context paths', async () => {
-    const { toCsv } = await import('../../../src/commands/export-csv.js');
+    const { toCsv } = await import('../../../src/csv/write/output.js');
     const p = policy({ fields: { message: 'public', category: 'public', 'user_context.auth_email': { level: 'confidential', action: 'redact' } } });
     const ev = { event_id: 'e', timestamp: 't', event_type: 'error', category: 'C', message: 'm', action_needed: null, user_context: { email: 'a@b.org', name: 'A', center_id: 1, registry_id: null, auth_email: 'x@y.org' }, details: {}, source: { job: 'j', file: null, line: null } };
     expect(await toCsv([ev as never], { privacy: { policy: p, level: 'public' } })).toBe('auth_email,category,message\n[REDACTED],C,m\n');
