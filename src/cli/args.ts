@@ -10,6 +10,7 @@ import type { NdjsonWriter } from '../stream/ndjson-writer.js';
 import { DEFAULT_MAX_LINE_BYTES, type Item, type Source, type TextLine } from '../stream/ndjson-reader.js';
 import type { FilterOptions, FilterStats, Predicate } from '../stream/filters.js';
 
+/** One flag or positional argument: its type, help text and default; ctx.args is typed from these. */
 export interface ToolArgDef {
   type: 'boolean' | 'string' | 'enum' | 'positional';
   description: string;
@@ -22,6 +23,7 @@ export interface ToolArgDef {
   bare?: string;
 }
 
+/** A command's argument definitions, by flag name. */
 export type ToolArgs = Record<string, ToolArgDef>;
 
 /** The value a definition gives ctx.args: a string (enum: one of its options) or a boolean, never undefined when it has a default. */
@@ -110,10 +112,12 @@ export const filterArgs = {
   where: { type: 'string', valueHint: 'EXPR', description: 'field=value, field!=value, field~regex, field!~regex; dotted paths; repeatable, all must hold' },
 } satisfies ToolArgs;
 
+/** The input files positional every reading binary takes (none or - is stdin). */
 export const filesArg = {
   files: { type: 'positional', required: false, valueHint: 'FILE', description: 'Input files (default: stdin; - is stdin)' },
 } satisfies ToolArgs;
 
+/** The shells --completions writes a script for. */
 export const COMPLETION_SHELLS = ['bash', 'zsh', 'fish'];
 
 
@@ -145,6 +149,7 @@ function applyBareValues(defs: ToolArgs, argv: string[]): string[] {
   return out;
 }
 
+/** Parses argv against the definitions (node:util parseArgs underneath); an unknown flag throws UnknownOptionError. */
 export function parseToolArgs(defs: ToolArgs, argv: string[]): Parsed {
   argv = applyBareValues(defs, argv);
   const options: NonNullable<ParseArgsConfig['options']> = {};

@@ -2,6 +2,7 @@
 import { parseIso } from './time.js';
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
+/** Milliseconds of a duration such as 250ms, 1.5s, 5m, 1h or 2d (a bare number is seconds); undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
   if (!m) return undefined;

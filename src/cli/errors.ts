@@ -1,7 +1,11 @@
 // Exit codes and error types shared by every binary, so scripts and Make can rely on them.
+/** Exit 0: the run did what was asked. */
 export const EXIT_OK = 0;
+/** Exit 1: a failure (bad input lines over --max-bad, a file that could not be written, ...). */
 export const EXIT_FAILURE = 1;
+/** Exit 2: a usage error (a bad flag or flag value); nothing was read or written. */
 export const EXIT_USAGE = 2;
+/** Exit 3: --fail-on-error and the input held error events (the run itself succeeded). */
 export const EXIT_ERRORS_PRESENT = 3;
 
 /** A bad flag or flag value: exit 2, message `invalid --flag: why`. */
@@ -32,6 +36,7 @@ export class DataError extends Error {
   }
 }
 
+/** The exit code an error asks for (its exitCode), else EXIT_FAILURE. */
 export function exitCodeOf(err: unknown): number {
   if (err && typeof err === 'object' && 'exitCode' in err && typeof (err as { exitCode: unknown }).exitCode === 'number') {
     return (err as { exitCode: number }).exitCode;

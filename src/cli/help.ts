@@ -5,6 +5,7 @@
 import stringWidth from 'string-width';
 import { COMPLETION_SHELLS, type ToolArgDef, type ToolArgs, type ToolCommand } from './args.js';
 
+/** Where a flag is listed in --help: the command's own, the shared filters, or the common flags. */
 export type HelpGroup = 'own' | 'filter' | 'common';
 
 /** The flags every binary answers before parsing: shown with the common options. */
@@ -85,11 +86,13 @@ function table(rows: Array<{ flag: string; text: string }>, width: number, col: 
   return out;
 }
 
+/** The flag groups every binary shares, listed after its own flags. */
 export interface HelpShared {
   filter: ToolArgs;
   common: ToolArgs;
 }
 
+/** --help text for a terminal of `width` columns (wrapped by display width). */
 export function renderHelp(cmd: ToolCommand, shared: HelpShared, width = 80): string {
   const name = cmd.meta.name;
   const g = groups(cmd, shared);
@@ -137,6 +140,7 @@ function roff(text: string): string {
   return text.replace(/\\/g, '\\e').replace(/-/g, '\\-').replace(/^([.'])/gm, '\\&$1');
 }
 
+/** The man page (roff) of a binary, for `npm run man`. */
 export function renderMan(cmd: ToolCommand, shared: HelpShared, version: string): string {
   const name = cmd.meta.name;
   const g = groups(cmd, shared);
@@ -192,6 +196,7 @@ function fnName(tool: string): string {
   return `_batch_events_${tool.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
+/** --completions SHELL: a completion script for bash, zsh or fish. */
 export function renderCompletions(cmd: ToolCommand, shell: string): string {
   const tool = cmd.meta.name;
   const flags = flagNames(cmd);

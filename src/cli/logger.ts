@@ -2,11 +2,13 @@
 import { clearProgressLine } from './progress.js';
 import { createConsola, type ConsolaInstance, type LogObject } from 'consola/core';
 
+/** --quiet (errors only) and --verbose (debug lines and stack traces). */
 export interface LoggerOptions {
   quiet?: boolean;
   verbose?: boolean;
 }
 
+/** consola's logger, with the binary's name that prefixes every line. */
 export type Logger = ConsolaInstance & { tool: string };
 
 /** `<tool>: message`, one line per entry; levels: quiet = errors only, verbose = debug. */

@@ -11,6 +11,7 @@ export function clearProgressLine(): void {
   active?.clear();
 }
 
+/** --progress: a count and rate on stderr, redrawn on a terminal at most every few hundred ms, one line per report otherwise; never on stdout. */
 export class Progress {
   private readonly started = Date.now();
   private last = 0;

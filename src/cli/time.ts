@@ -6,6 +6,7 @@ const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.
 
 /** What parseIso found: not an ISO 8601 date/time at all, or one that names no real instant. */
 export const NOT_ISO = null;
+/** What parseIso returns for an ISO 8601 text that names no real instant (2026-11-31). */
 export const IMPOSSIBLE = 'impossible';
 
 /** Milliseconds since the epoch; NOT_ISO when the text is not ISO 8601; IMPOSSIBLE for 2026-11-31. */

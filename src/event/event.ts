@@ -6,8 +6,10 @@ import { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.j
 
 export { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.js';
 
+/** An event is an error or a success. */
 export type EventType = 'error' | 'success';
 
+/** Who an event is about; the user fields of the CSV (docs/csv.md). */
 export interface UserContext {
   email: string | null;
   name: string;
@@ -16,12 +18,14 @@ export interface UserContext {
   auth_email: string | null;
 }
 
+/** Where an event came from: the job, the input file and line. */
 export interface EventSource {
   job: string | null;
   file: string | null;
   line: number | null;
 }
 
+/** The v1 event (schema/event.v1.json): one categorized outcome of a batch job. */
 export interface Event {
   event_id: string;
   timestamp: string;
@@ -36,8 +40,10 @@ export interface Event {
 
 /** The original job's EventCategory display values, with the action each one needs by default. */
 export const SUCCESS_CATEGORY = 'User Successfully Created';
+/** The category of an error no rule recognised. */
 export const UNKNOWN_CATEGORY = 'Unknown Error';
 
+/** The eleven error categories, each with the action support takes by default. */
 export const ERROR_CATEGORIES = {
   'Unclaimed Records': 'check_registry_record_status',
   'Authentication Email Mismatch': 'update_directory_auth_email_or_claim_with_matching_email',
@@ -52,6 +58,7 @@ export const ERROR_CATEGORIES = {
   'Flywheel Error': 'check_flywheel_logs_and_service_status',
 } as const satisfies Record<string, string>;
 
+/** One of the eleven error category names. */
 export type ErrorCategory = keyof typeof ERROR_CATEGORIES;
 
 /** Every category a built-in event may carry: the 11 errors, the success, and the fallback. */
@@ -63,6 +70,7 @@ export const CATEGORIES: readonly string[] = [
 
 const KNOWN = new Set(CATEGORIES);
 
+/** Whether a category is one of the built-in ones (errors, success, the fallback). */
 export function isKnownCategory(name: string): boolean {
   return KNOWN.has(name);
 }
@@ -72,6 +80,7 @@ export function toFieldName(category: string): string {
   return category.toLowerCase().replaceAll(' ', '_').replaceAll('/', '_');
 }
 
+/** The default action of an error category; null for the success and unknown categories. */
 export function defaultAction(category: string): string | null {
   return (ERROR_CATEGORIES as Record<string, string>)[category] ?? null;
 }

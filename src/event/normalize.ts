@@ -15,6 +15,7 @@ import {
 } from './event.js';
 import { ExactNumber } from '../stream/exact-number.js';
 
+/** Where the record was read (file, line, job) and the clock, for the fields the record leaves out. */
 export interface NormalizeContext {
   file: string | null;
   line: number | null;
@@ -33,6 +34,7 @@ export function absent(v: unknown): boolean {
   return v === undefined || v === null || v === '' || v === 'None' || v === 'null';
 }
 
+/** A string field, or null when it is absent, empty or the Python None the original job wrote. */
 export function optionalString(v: unknown): string | null {
   if (absent(v)) return null;
   // Trimmed before the absent test, as personName does: " None" is the Python None too.
@@ -79,8 +81,10 @@ export function userContext(src: JsonObject, details: JsonObject, nested?: JsonO
   };
 }
 
+/** A record that cannot be an event (reported as a bad line with its message). */
 export class InvalidEvent extends Error {}
 
+/** A record claiming to be an event, made a complete v1 event: defaults filled, unknown fields kept in details. */
 export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
   const details: JsonObject = isPlainObject(rec.details) ? { ...rec.details } : {};
   if (rec.details !== undefined && !isPlainObject(rec.details)) details.original_details = rec.details;

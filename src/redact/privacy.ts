@@ -9,13 +9,17 @@ import { readFailureText, UsageError } from '../cli/errors.js';
 import type { JsonObject, JsonValue } from '../event/event.js';
 import { blankBom } from '../stream/bom.js';
 
+/** The levels of a policy that names none, most open first. */
 export const DEFAULT_LEVELS: readonly string[] = ['public', 'internal', 'confidential', 'restricted'];
+/** The level of a field no rule of the policy names. */
 export const DEFAULT_POLICY_LEVEL = 'internal';
 
 /** What happens to a field above the requested level. */
 export type PrivacyAction = 'drop' | 'redact';
+/** What a field gets at the requested level: kept, dropped or redacted. */
 export type FieldAccess = 'keep' | PrivacyAction;
 
+/** One rule of a policy: a field pattern, its level and what to do above it. */
 export interface PrivacyRule {
   /** The field path or pattern as written (`user_context.email`, `details.*`, `**.token`). */
   pattern: string;
@@ -27,6 +31,7 @@ export interface PrivacyRule {
   readonly wildcard: boolean;
 }
 
+/** A loaded --privacy-policy file (docs/privacy.md). */
 export interface PrivacyPolicy {
   /** Where it came from, for messages. */
   file: string;

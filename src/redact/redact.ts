@@ -1,6 +1,7 @@
 // Secrets never reach a CSV unless asked for: cells under secret-looking keys become
 // [REDACTED], and secret-looking values (cloud keys, bearer tokens, JWTs, PEM private keys,
 // passwords in URLs) are replaced wherever they appear, keeping the text around them.
+/** What a redacted value becomes, in cells, file names and messages. */
 export const REDACTED = '[REDACTED]';
 import { isExactNumber, isMarkedNumber } from '../stream/exact-number.js';
 
@@ -100,6 +101,7 @@ export function redactValue(text: string): string {
   return out;
 }
 
+/** --redact-key and --keep-key: extra secret key patterns and exemptions. */
 export interface RedactOptions {
   /** Extra key patterns (--redact-key REGEX), case-insensitive: any non-empty value is redacted. */
   keys?: RegExp[];

@@ -3,6 +3,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { clearProgressLine } from '../cli/progress.js';
 
+/** One input line that could not be used: where it is, why, and its text (for --rejects). */
 export interface BadLine {
   file: string;
   line: number;
@@ -11,6 +12,7 @@ export interface BadLine {
   truncated?: boolean;
 }
 
+/** --max-bad, --rejects and where reports go. */
 export interface BadLinePolicyOptions {
   maxBad?: number;
   rejectsPath?: string;
@@ -28,6 +30,7 @@ function visible(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** Reports each bad line as FILE:LINE on stderr, keeps it in --rejects, and stops the run past --max-bad. */
 export class BadLinePolicy {
   count = 0;
   readonly maxBad: number;

@@ -37,6 +37,7 @@ export function exactNumbersSeen(): boolean {
   return created;
 }
 
+/** Whether a value is a number kept as its input text (beyond 2^53, 1.0, 1e3). */
 export function isExactNumber(v: unknown): v is ExactNumber {
   return created && v instanceof ExactNumber;
 }

@@ -7,6 +7,7 @@ import { dataTime } from '../cli/time.js';
 import { parseTime } from '../cli/duration.js';
 import type { JsonObject, JsonValue } from './json.js';
 
+/** The shared filter flags: --type, --category, --since, --until, --where. */
 export interface FilterOptions {
   type?: string;
   category?: string[];
@@ -17,6 +18,7 @@ export interface FilterOptions {
   now?: number;
 }
 
+/** A filter: true keeps the record. */
 export type Predicate = (rec: JsonObject) => boolean;
 
 /** Reads a dotted path (user_context.email); a key that itself holds a dot is tried first. */
@@ -39,6 +41,7 @@ function cellText(v: JsonValue | undefined): string {
 
 const WHERE = /^([^=!~]+?)\s*(!=|!~|=|~)\s*(.*)$/s;
 
+/** One --where expression: field=value, field!=value, field~regex or field!~regex. */
 export function parseWhere(expr: string): Predicate {
   const m = WHERE.exec(expr);
   if (!m) throw invalidOption('where', 'must be field=value, field!=value, field~regex or field!~regex', expr);

@@ -2,6 +2,7 @@
 // (a whole-chunk decode would widen every line to two-byte strings after one CJK character).
 import { bomLength } from './bom.js';
 
+/** Receives the lines a LineSplitter finds, with their line numbers. */
 export interface LineSink {
   /** A complete line without its terminator (a trailing CR is removed). */
   line(buf: Buffer, start: number, end: number, lineNo: number): void;
@@ -13,6 +14,7 @@ const NL = 0x0a;
 const CR = 0x0d;
 const OVERSIZE_HEAD = 64 * 1024;
 
+/** Splits byte chunks into lines (LF or CRLF, a BOM removed), in bounded memory: a line over the limit is reported, not kept. */
 export class LineSplitter {
   private carry: Buffer[] = [];
   private carryLen = 0;

@@ -12,6 +12,7 @@ import { mayHoldInexactNumber, parseExact } from './exact-number.js';
 // The source loop's pieces, where the readers' users have always found them.
 export { readChunks, type Source } from './source.js';
 
+/** One record read, with the file and line it came from (for bad-line reports and events). */
 export interface Item {
   value: JsonObject;
   file: string;
@@ -25,6 +26,7 @@ export interface TextLine {
   line: number;
 }
 
+/** The longest line kept by default (--max-line-bytes): 16 MiB. */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** JSON.parse accepts any depth, but JSON.stringify and recursive code overflow the stack near 5,000. */
 export const MAX_DEPTH = 1000;
@@ -56,6 +58,7 @@ function regularSize(stat: () => { isFile(): boolean; size: number }): number | 
   }
 }
 
+/** The bad-line policy, the line limit and the hints of an NDJSON read. */
 export interface ReadOptions extends SourceOptions {
   policy: BadLinePolicy;
   maxLineBytes?: number;

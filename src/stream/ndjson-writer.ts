@@ -13,6 +13,7 @@ const PIECE = 16 * 1024;
 // A piece of PIECE UTF-16 units is at most 3 bytes per unit in UTF-8.
 const CHUNK = FLUSH_AT + 4 * PIECE * 3;
 
+/** Records to stdout as NDJSON, encoded into reused buffers, with back-pressure and a quiet stop when the reader goes away (EPIPE). */
 export class NdjsonWriter {
   private pending = '';
   private buf: Buffer = Buffer.allocUnsafe(CHUNK);

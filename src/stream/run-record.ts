@@ -3,14 +3,17 @@
 // complete input from one whose producer was killed, crashed or exited with an error.
 import { isPlainObject, type JsonObject, type JsonValue } from './json.js';
 
+/** A run record's status. */
 export type RunStatus = 'started' | 'complete' | 'failed';
 
+/** The run record (schema/run.v1.json): says downstream that a stage started, completed or failed. */
 export interface RunRecord extends JsonObject {
   kind: 'run';
   tool: string;
   status: RunStatus;
 }
 
+/** The record a stage writes first. */
 export function runStarted(tool: string): RunRecord {
   return { kind: 'run', tool, status: 'started' };
 }
@@ -20,6 +23,7 @@ export function runEnded(tool: string, records: number, error: string | null): R
   return error === null ? { kind: 'run', tool, status: 'complete', records } : { kind: 'run', tool, status: 'failed', records, error };
 }
 
+/** Whether a record is a run record. */
 export function isRunRecord(rec: JsonObject): boolean {
   return rec.kind === 'run';
 }

@@ -4,6 +4,7 @@ import type { ToolContext } from '../cli/run.js';
 import type { Item } from './ndjson-reader.js';
 import type { JsonObject } from './json.js';
 
+/** Hands one output record on. */
 export type Emit = (record: JsonObject) => void;
 
 /** A command's pure core: located records (or, for log input, lines) in, records out. */

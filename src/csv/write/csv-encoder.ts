@@ -8,6 +8,7 @@ import { cellText, columnAccessor, forEachLeaf, type Accessor, type Replacer } f
 import { neutraliseFormula } from './formula.js';
 import { REDACTED, couldBeSecret, keyRule, maybeSecret, redactValue, redactingReplacer, type KeyRule } from '../../redact/redact.js';
 
+/** The CSV dialect written: delimiter, quote and row terminator. */
 export interface CsvFormat {
   delimiter: string;
   quote: string;
@@ -16,8 +17,10 @@ export interface CsvFormat {
   eol: '\n' | '\r\n';
 }
 
+/** Comma, double quote, LF: what docs/csv.md promises by default. */
 export const DEFAULT_FORMAT: CsvFormat = { delimiter: ',', quote: '"', eol: '\n' };
 
+/** Checks a dialect before use: a one-byte ASCII quote that differs from the delimiter. */
 export function validateFormat(fmt: CsvFormat): CsvFormat {
   // Quotes are counted on raw bytes (line splitting, the spill's repair): a quote must be one byte.
   if (fmt.quote.charCodeAt(0) > 0x7e) throw invalidOption('quote', 'must be one ASCII character', fmt.quote);
@@ -115,6 +118,7 @@ export class ChunkBuffer {
   }
 }
 
+/** What is done to every cell on its way out: formula neutralisation and redaction. */
 export interface CellPolicy {
   /** Neutralise formula-looking cells (default on). */
   escapeFormulas: boolean;

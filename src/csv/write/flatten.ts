@@ -12,6 +12,7 @@ export const EVENT_COLUMNS = [
 /** Event columns that live under user_context (docs/csv.md flattens them to the top). */
 export const USER_FIELDS: ReadonlySet<string> = new Set(['email', 'name', 'center_id', 'registry_id', 'auth_email']);
 
+/** A JSON.stringify replacer applied inside JSON cells (redaction). */
 export type Replacer = (key: string, value: unknown) => unknown;
 
 /** The text of one cell; `replacer` (redaction) applies inside JSON cells. */
@@ -51,6 +52,7 @@ export function flattenRecord(rec: JsonObject): Record<string, JsonValue> {
   return out;
 }
 
+/** Reads one column's value from a record (compiled once per column). */
 export type Accessor = (rec: JsonObject) => unknown;
 
 function child(o: unknown, key: string): unknown {

@@ -15,6 +15,7 @@ export interface ByteSink {
   write(chunk: Buffer): Promise<void>;
 }
 
+/** How records become CSV: columns, header, dialect, cell policy, spill and privacy level. */
 export interface ExportOptions {
   /** Select and order columns; undefined: the event columns (docs/csv.md) for events, else every key seen. */
   columns?: string[];
@@ -30,6 +31,7 @@ export interface ExportOptions {
   privacy?: PrivacyExport;
 }
 
+/** An export at a privacy level of a policy (--privacy-policy, --privacy-level). */
 export interface PrivacyExport {
   policy: PrivacyPolicy;
   level: string;

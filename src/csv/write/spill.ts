@@ -14,6 +14,7 @@ interface Segment {
   end: number;
 }
 
+/** Where and when the spill moves from memory to a temporary file. */
 export interface SpillOptions {
   /** Bytes kept in memory before moving to a temp file. */
   memoryLimit?: number;
@@ -24,6 +25,7 @@ export interface SpillOptions {
 const DEFAULT_MEMORY = 16 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
+/** Rows held until the header is known (discovered columns), in memory up to a limit and then in a temp file; replayed padded to the final column count. */
 export class Spill {
   private readonly segs: Segment[] = [];
   private mem: Buffer[] | null = [];
