@@ -58,7 +58,10 @@ export async function run(name: Binary, args: string[] = [], runOpts: Options & 
   for (const line of stdout.split('\n')) {
     if (!line.trim()) continue;
     try {
-      all.push(JSON.parse(line));
+      const value: unknown = JSON.parse(line);
+      // NDJSON records are objects: a CSV line `1` or `"x"` parses as JSON but is not a record.
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('not an object');
+      all.push(value as Record<string, any>);
     } catch {
       all = textOutput ? [] : null;
       notNdjson = line.length > 80 ? `${line.slice(0, 80)}…` : line;
