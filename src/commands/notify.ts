@@ -1,7 +1,6 @@
 // notify: summaries (or events, summarized here) in, one message per summary delivered, one
 // `notification` record per message out. Mail trouble never fails the job unless --strict.
-// Length: over 350 lines, not split yet: the stage, composeAndDeliver (which still renders the
-// message twice, the first time only for its list of exports) and the flags are to be split.
+// Length: over 350 lines, not split yet: the stage, composeAndDeliver and the flags are to be split.
 import { parseIso } from '../cli/time.js';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -21,6 +20,7 @@ import {
   DEFAULT_SUBJECT,
   CreatedUsers,
   DEFAULT_SUCCESS_SUBJECT,
+  exportsOf,
   fingerprint,
   incompleteReasonsOf,
   renderSuccessMessage,
@@ -158,7 +158,7 @@ export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number
     async end(emit: Emit) {
       if (opts.successes) {
         const stand = { job: builder.job, error_count: 0 } as JsonObject;
-        const { record: rec } = await notifyOne(stand, [], [], { ...opts, createdUsers: createdUsers.list() }, () => opts.beforeFirstDelivery?.());
+        const { record: rec } = await composeAndDeliver(stand, [], [], { ...opts, createdUsers: createdUsers.list() }, () => opts.beforeFirstDelivery?.());
         if (rec.status === 'failed') stage.failed++;
         if (rec.status === 'skipped' && rec.reason === 'no recipients') stage.noRecipients++;
         emit(rec);
@@ -167,7 +167,7 @@ export function createNotifyStage(opts: NotifyOptions): Stage & { failed: number
       const list = summaries.length ? summaries : [builder.build() as unknown as JsonObject];
       let announced = false;
       for (const summary of list) {
-        const { record: rec, missingAttachments } = await notifyOne(summary, looseExports, runs.incompleteReasons(), opts, () => {
+        const { record: rec, missingAttachments } = await composeAndDeliver(summary, looseExports, runs.incompleteReasons(), opts, () => {
           if (!announced) opts.beforeFirstDelivery?.();
           announced = true;
         });
@@ -194,26 +194,13 @@ function dryRunText(from: string, to: string[], subject: string, attachments: Ou
   return head.join('\n') + '\n' + text + '--- end ---\n';
 }
 
-async function notifyOne(
-  summary: JsonObject,
-  looseExports: ExportRef[],
-  reasons: string[],
-  opts: NotifyOptions,
-  announce: () => void,
-): Promise<{ record: NotificationRecord; missingAttachments: number }> {
-  const notAttached: Unattached[] = [];
-  const record = await composeAndDeliver(summary, looseExports, reasons, opts, announce, notAttached);
-  return { record, missingAttachments: notAttached.filter((n) => n.missing).length };
-}
-
 async function composeAndDeliver(
   summary: JsonObject,
   looseExports: ExportRef[],
   ownReasons: string[],
   opts: NotifyOptions,
   announce: () => void,
-  notAttached: Unattached[],
-): Promise<NotificationRecord> {
+): Promise<{ record: NotificationRecord; missingAttachments: number }> {
   const log = opts.log ?? quietLog;
   const transport = opts.transport;
   const to = opts.to ?? [];
@@ -225,8 +212,10 @@ async function composeAndDeliver(
   const errorCount = typeof summary.error_count === 'number' ? summary.error_count : 0;
 
   const attachments: OutgoingAttachment[] = [];
-  const rendered0 = renderMessage(summary, { exports: looseExports, job: opts.job });
-  const wanted = [...(opts.attach ?? []), ...(opts.attachExports ? rendered0.exports.map((e) => e.path) : [])];
+  const notAttached: Unattached[] = [];
+  // --attach-exports: the files the message will name (the summary's exports and those beside it).
+  const exported = opts.attachExports ? exportsOf(summary, looseExports).map((e) => e.path) : [];
+  const wanted = [...(opts.attach ?? []), ...exported];
   const seen = new Set<string>();
   const reasons = created ? [] : incompleteReasonsOf(summary, ownReasons);
   // An incomplete run is news even with no errors counted: the errors may be in what is missing.
@@ -243,6 +232,8 @@ async function composeAndDeliver(
   if (reportName !== null && transport.carriesAttachments === false) notAttached.push({ path: reportName, reason: `a ${transport.name} message carries no files`, missing: false });
   // Every file asked for and not attached is named in the body with its reason, and warned about.
   for (const n of notAttached) log.warn(`${n.path}: ${n.reason}; not attached (the message names it)`);
+  const missingAttachments = notAttached.filter((n) => n.missing).length;
+  const done = (rec: NotificationRecord) => ({ record: rec, missingAttachments });
   const msg = created ? renderSuccessMessage(created, job, { subject: opts.successSubject }) : renderMessage(summary, {
     subject: opts.subject ?? DEFAULT_SUBJECT,
     location: opts.location ?? null,
@@ -281,11 +272,11 @@ async function composeAndDeliver(
 
   if (!composing) {
     log.info(`${job}: no ${created ? 'users created' : 'errors'}, nothing to send`);
-    return skip(created ? 'no successes' : 'no errors');
+    return done(skip(created ? 'no successes' : 'no errors'));
   }
   if (to.length === 0 && transport.needsRecipients) {
     log.warn(`${job}: no recipients (--to or NOTIFY_TO), message not sent`);
-    return skip('no recipients');
+    return done(skip('no recipients'));
   }
 
   const nowMs = () => (opts.now ?? Date.now)();
@@ -301,12 +292,12 @@ async function composeAndDeliver(
       const prior = recentSend(readState(opts.statePath), fp, intervalMs, nowMs());
       if (prior) {
         log.info(`${job}: the same errors were sent at ${prior.sent_at}, within --repeat-interval; not sent again`);
-        return skip(`repeat: the same errors were sent at ${prior.sent_at}`);
+        return done(skip(`repeat: the same errors were sent at ${prior.sent_at}`));
       }
     }
     if (opts.dryRun) {
       (opts.print ?? (() => {}))(dryRunText(from, to, msg.subject, attachments, msg.text, transport));
-      return skip('dry run');
+      return done(skip('dry run'));
     }
 
     announce();
@@ -332,7 +323,7 @@ async function composeAndDeliver(
     });
     if (!result.ok) {
       log.error(`${job}: delivery via ${transport.display} failed: ${result.reason}`);
-      return { ...record, status: 'failed', reason: result.reason, attempts: result.attempts };
+      return done({ ...record, status: 'failed', reason: result.reason, attempts: result.attempts });
     }
     const sent: NotificationRecord = {
       ...record,
@@ -353,7 +344,7 @@ async function composeAndDeliver(
         log.warn(`${opts.statePath}: could not record the send (${(err as Error).message}); the next run may send it again`);
       }
     }
-    return sent;
+    return done(sent);
   } finally {
     await lock?.release();
   }
