@@ -97,7 +97,8 @@ export { openAtomic, type AtomicFile } from './durable/atomic-file.js';
 export { openLedger, type Ledger, type LedgerOptions, type LedgerResult } from './durable/ledger/csv-ledger.js';
 
 // notify: one consolidated message per summary, delivered with retries, never failing the job.
-export { createNotifyStage, notifyRecords, type NotifyOptions, type NotificationRecord } from './commands/notify.js';
+export { createNotifyStage, notifyRecords } from './notify/stage.js';
+export type { NotifyOptions, NotificationRecord } from './notify/options.js';
 export { renderMessage, renderSubject, fingerprint, DEFAULT_SUBJECT, type RenderOptions, type RenderedMessage } from './notify/message.js';
 export { withRetry, classify, type RetryPolicy } from './notify/retry.js';
 export { createTransportFor, maskVia, type Transport } from './notify/transports/index.js';

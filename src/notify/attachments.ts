@@ -7,7 +7,7 @@ import type { NotAttached } from './message.js';
 import type { OutgoingAttachment } from './transports/types.js';
 
 /** Larger files are named in the body but not attached (mail servers reject them anyway). */
-export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 const MAX_ATTACHMENT_TEXT = '10 MiB';
 
 /** A file that could not be attached; `missing` when the path itself is wrong (no file, not readable), not a size decision. */

@@ -6,6 +6,7 @@ import { writeFileAtomic } from '../durable/atomic-file.js';
 import { acquireLock } from '../durable/file-lock.js';
 import { DataError } from '../cli/errors.js';
 
+/** One recent send, under its fingerprint. */
 export interface StateEntry {
   sent_at: string;
   job: string | null;
@@ -13,11 +14,13 @@ export interface StateEntry {
   transport: string;
 }
 
+/** The --state file: recent sends by fingerprint. */
 export interface StateFile {
   version: 1;
   sent: Record<string, StateEntry>;
 }
 
+/** The state of a first run (or of a missing or unreadable file). */
 export function emptyState(): StateFile {
   return { version: 1, sent: {} };
 }
@@ -64,6 +67,7 @@ export async function writeStateAtomic(path: string, state: StateFile): Promise<
   await writeFileAtomic(path, JSON.stringify(state, null, 1) + '\n', { mode: 0o600 });
 }
 
+/** The --state lock, held from the repeat check to the state update. */
 export interface StateLock {
   release(): Promise<void>;
 }

@@ -2,6 +2,7 @@
 // retrying, how long to wait between attempts, and when to give up. (Whether a set of errors was
 // already sent recently is repeat-state.ts.)
 
+/** Whether another attempt may succeed (transient) or cannot (permanent). */
 export type FailureKind = 'transient' | 'permanent';
 
 /** A delivery failure with its classification; transports throw these (or plain errors, classified below). */
@@ -29,7 +30,7 @@ export function classifyHttpStatus(status: number): FailureKind {
 }
 
 /** SMTP: 4xx replies are temporary by definition (RFC 5321), 5xx permanent. */
-export function classifySmtpCode(code: number): FailureKind {
+function classifySmtpCode(code: number): FailureKind {
   return code >= 400 && code < 500 ? 'transient' : 'permanent';
 }
 
@@ -49,7 +50,7 @@ export function classify(err: unknown): FailureKind {
 }
 
 /** One line naming the failure, with the SMTP reply or the errno code when there is one. */
-export function describeFailure(err: unknown): string {
+function describeFailure(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const e = err as Error & { code?: unknown; originalCode?: unknown; responseCode?: unknown; response?: unknown; cause?: unknown };
   if (typeof e.response === 'string' && e.response) return e.response.split('\n')[0]!.trim();
@@ -61,6 +62,7 @@ export function describeFailure(err: unknown): string {
   return msg;
 }
 
+/** How long and how often to retry; the clock, sleep and randomness are injectable for tests. */
 export interface RetryPolicy {
   /** Total budget for every attempt and wait, in ms (--timeout). */
   timeoutMs: number;
@@ -73,6 +75,7 @@ export interface RetryPolicy {
   onRetry?: (info: { attempt: number; delayMs: number; error: unknown }) => void;
 }
 
+/** What one attempt is given: its number, the time left, and the signal that ends it. */
 export interface AttemptContext {
   attempt: number;
   /** Ms left in the budget for this attempt. */
@@ -81,6 +84,7 @@ export interface AttemptContext {
   signal: AbortSignal;
 }
 
+/** The outcome of all attempts: the value, or the last failure with its kind and reason. */
 export type RetryResult<T> =
   | { ok: true; value: T; attempts: number }
   | { ok: false; error: unknown; kind: FailureKind; attempts: number; reason: string };

@@ -3,15 +3,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../durable/atomic-file.js';
-import { redactText } from '../message.js';
+import { redactValue } from '../../redact/redact.js';
 import { composeMime } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
 /** The job as a file name: redacted like the subject (a token in a job name must not land in `ls`), then plain characters only. */
 export function safeName(text: string): string {
-  return redactText(text).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'job';
+  return redactValue(text).replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'job';
 }
 
+/** The outbox transport: each message written as an .eml file into the folder, for something else to send. */
 export function createFileOutbox(dir: string): Transport {
   const folder = resolve(dir);
   return {

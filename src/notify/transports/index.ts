@@ -9,11 +9,12 @@ import { createSmtp, type SmtpOptions } from './smtp.js';
 import { createWebhook } from './webhook.js';
 import type { Transport } from './types.js';
 
-export type { Transport, TransportName, OutgoingMessage, SendResult, SendContext } from './types.js';
-export { createFileOutbox, createSendmail, createSmtp, createWebhook };
+export type { Transport } from './types.js';
 
+/** The outbox folder when neither --via nor NOTIFY_VIA is given (NOTIFY_OUTBOX overrides it). */
 export const DEFAULT_OUTBOX = './outbox';
 
+/** What --via needs besides the URL: the sendmail program and SMTP's TLS and login settings. */
 export interface ViaOptions extends SmtpOptions {
   sendmailPath?: string;
 }
@@ -23,6 +24,7 @@ export function maskVia(via: string): string {
   return via.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
 }
 
+/** The transport a --via value names (a usage error naming --via when it names none). */
 export function createTransportFor(via: string, opts: ViaOptions = {}): Transport {
   const text = via.trim();
   const bad = (why: string) => invalidOption('via', why, maskVia(text));

@@ -1,6 +1,6 @@
 // RFC 5322 text of a message (outbox .eml, sendmail's stdin), built by nodemailer's composer,
 // loaded only when a message is actually written so other paths start small.
-import { headerSafe } from '../message.js';
+import { headerSafe } from '../safe-text.js';
 import type { OutgoingAttachment, OutgoingMessage } from './types.js';
 
 /** Header values flattened to one line at the last step too, for messages built outside renderMessage (library API). */
@@ -15,6 +15,7 @@ export function mailAttachment(a: OutgoingAttachment): { filename: string; conte
   return a.content ? { filename: a.filename, content: a.content } : { filename: a.filename, path: a.path };
 }
 
+/** The message as MIME bytes (an .eml file, or sendmail's stdin). */
 export async function composeMime(msg: OutgoingMessage, date = new Date()): Promise<Buffer> {
   const { default: MailComposer } = await import('nodemailer/lib/mail-composer');
   const composer = new MailComposer({

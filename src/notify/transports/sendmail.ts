@@ -5,6 +5,7 @@ import { DeliveryError } from '../retry.js';
 import { composeMime } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
+/** --sendmail-path's default. */
 export const DEFAULT_SENDMAIL_PATH = '/usr/sbin/sendmail';
 const EX_TEMPFAIL = 75;
 
@@ -13,6 +14,7 @@ function bareAddress(a: string): string {
   return (m ? m[1]! : a).trim();
 }
 
+/** The sendmail transport: the local MTA program, fed the message on stdin. */
 export function createSendmail(path = DEFAULT_SENDMAIL_PATH): Transport {
   return {
     name: 'sendmail',

@@ -3,10 +3,11 @@
 // Socket timeouts come from the time left in the budget, so a silent server cannot hold a run.
 import { readFileSync } from 'node:fs';
 import { DeliveryError } from '../retry.js';
-import { headerSafe } from '../message.js';
+import { headerSafe } from '../safe-text.js';
 import { mailAttachment, safeHeaders } from './mime.js';
 import type { OutgoingMessage, SendContext, SendResult, Transport } from './types.js';
 
+/** SMTP settings besides the URL: TLS trust and the login when the URL has none. */
 export interface SmtpOptions {
   /** PEM file of a CA to trust (a self-signed test server). */
   tlsCa?: string;
@@ -17,6 +18,7 @@ export interface SmtpOptions {
   password?: string;
 }
 
+/** The server and login an smtp:// or smtps:// URL names. */
 export interface SmtpTarget {
   secure: boolean;
   host: string;
@@ -25,6 +27,7 @@ export interface SmtpTarget {
   password: string | null;
 }
 
+/** An smtp(s):// URL read: implicit TLS and port 465 for smtps, else 25; credentials from the URL or the options. */
 export function parseSmtpUrl(url: URL, opts: SmtpOptions = {}): SmtpTarget {
   const secure = url.protocol === 'smtps:';
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -44,6 +47,7 @@ export function displaySmtp(t: SmtpTarget): string {
   return `${t.secure ? 'smtps' : 'smtp'}://${who}${host}:${t.port}`;
 }
 
+/** The SMTP transport (nodemailer, loaded on the first send). */
 export function createSmtp(url: URL, opts: SmtpOptions = {}): Transport {
   const target = parseSmtpUrl(url, opts);
   const ca = opts.tlsCa ? readFileSync(opts.tlsCa) : undefined;

@@ -2,8 +2,10 @@
 // stays in one place and each transport only knows how to hand one message over once.
 import type { JsonObject } from '../../event/event.js';
 
+/** The transports notify knows. */
 export type TransportName = 'smtp' | 'smtps' | 'sendmail' | 'webhook' | 'file';
 
+/** A file a message carries. */
 export interface OutgoingAttachment {
   filename: string;
   path: string;
@@ -12,6 +14,7 @@ export interface OutgoingAttachment {
   content?: Buffer;
 }
 
+/** One message as every transport takes it. */
 export interface OutgoingMessage {
   from: string;
   to: string[];
@@ -27,12 +30,14 @@ export interface OutgoingMessage {
   fingerprint: string;
 }
 
+/** What one attempt of a send is given by the retry loop. */
 export interface SendContext {
   signal: AbortSignal;
   /** Ms left in the delivery budget; a transport sets its own socket timeouts from it. */
   remainingMs: number;
 }
 
+/** What a transport reports after handing a message over. */
 export interface SendResult {
   messageId: string | null;
   /** The outbox file, for file:DIR. */
@@ -41,6 +46,7 @@ export interface SendResult {
   rejected?: string[];
 }
 
+/** One way to hand a message over, once; the retry policy stays in retry.ts. */
 export interface Transport {
   name: TransportName;
   /** Email transports and the outbox need recipients (a message with no To: is not sent); a webhook does not: its URL is where it goes. */

@@ -18,7 +18,7 @@ function retryAfterMs(header: string | null): number | undefined {
   return Number.isFinite(at) ? Math.max(0, at - Date.now()) : undefined;
 }
 
-export function webhookBody(msg: OutgoingMessage): string {
+function webhookBody(msg: OutgoingMessage): string {
   return stringifyExact({
     text: `*${msg.subject}*\n\n${msg.text}`,
     subject: msg.subject,
@@ -31,6 +31,7 @@ export function webhookBody(msg: OutgoingMessage): string {
   });
 }
 
+/** The webhook transport: one JSON POST to the URL (credentials in the URL become Basic auth). */
 export function createWebhook(url: URL): Transport {
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'batch-events-notify' };
   if (url.username || url.password) {

@@ -4,12 +4,15 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { summarizeEvents } from '../../../src/summary/summary.js';
-import { checkSubjectTemplate, DEFAULT_SUBJECT, fingerprint, headerSafe, isAddress, redactDeep, renderMessage, renderSubject } from '../../../src/notify/message.js';
+import { checkSubjectTemplate, DEFAULT_SUBJECT, fingerprint, renderMessage, renderSubject } from '../../../src/notify/message.js';
+import { headerSafe, isAddress, redactDeep } from '../../../src/notify/safe-text.js';
 import { backoffDelay, classify, DeliveryError, withRetry } from '../../../src/notify/retry.js';
 import { emptyState, recentSend, recordSend } from '../../../src/notify/repeat-state.js';
-import { notifyRecords, type NotifyOptions } from '../../../src/commands/notify.js';
-import { createFileOutbox, type OutgoingMessage, type Transport } from '../../../src/notify/transports/index.js';
-import { safeName } from '../../../src/notify/transports/file-outbox.js';
+import { notifyRecords } from '../../../src/notify/stage.js';
+import { composeMessage } from '../../../src/notify/compose.js';
+import type { NotifyOptions } from '../../../src/notify/options.js';
+import type { OutgoingMessage, Transport } from '../../../src/notify/transports/types.js';
+import { createFileOutbox, safeName } from '../../../src/notify/transports/file-outbox.js';
 import { safeHeaders } from '../../../src/notify/transports/mime.js';
 import { collect } from '../../../src/stream/stage.js';
 import { tempDir } from '../../helpers/run.js';
@@ -240,5 +243,17 @@ describe('notifyRecords (library API)', () => {
     const b = summarizeEvents([ev('b@x.org', 'Unverified Email')], { job: 'two' }) as unknown as JsonObject;
     const out = await collect(notifyRecords([a, b], { transport: createFileOutbox(dir), to: ['s@x.org'] }));
     expect(out.map((r) => [r.job, r.status])).toEqual([['one', 'written'], ['two', 'written']]);
+  });
+
+  it('--attach-exports attaches the exports in the summary and those beside it, each once, and the one rendered body says so', async () => {
+    const dir = tempDir();
+    for (const f of ['own.csv', 'loose.csv']) writeFileSync(`${dir}/${f}`, 'email\n');
+    const s = { ...summarizeEvents([ev('a@x.org', 'Unverified Email')]), exports: [{ kind: 'export', path: `${dir}/own.csv`, file: 'own.csv', rows: 1 }] } as unknown as JsonObject;
+    const loose = [{ path: `${dir}/loose.csv`, file: 'loose.csv', rows: 1, rowsByType: null, failed: null }, { path: `${dir}/own.csv`, file: 'own.csv', rows: 1, rowsByType: null, failed: null }];
+    const c = await composeMessage(s, loose, [], { transport: createFileOutbox(dir), to: ['a@x.org'], attachExports: true, attach: [`${dir}/gone.csv`] });
+    expect(c.attachments.map((a) => a.filename)).toEqual(['own.csv', 'loose.csv']);
+    expect(c.message.text).toContain('Attached: own.csv, loose.csv\nNot attached: ' + `${dir}/gone.csv (no such file or directory)\n`);
+    expect(c.missingAttachments).toBe(1);
+    expect(c.record).toMatchObject({ kind: 'notification', status: 'skipped', subject: c.message.subject, error_count: 1 });
   });
 });
