@@ -116,7 +116,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
 
   const stats: EngineStats = { entries: 0, logLines: 0, unmatchedLines: 0, errors: 0, successes: 0 };
 
-  // Duplicate memory: a 64-bit hash of each key of the run, with where it was first seen (key-memory.ts).
+  // Duplicate memory: every key of the run, compactly, with where it was first seen (key-memory.ts).
   const files: string[] = [];
   const fileIndex = new Map<string, number>();
   const memory = new Map<string, KeyMemory>();

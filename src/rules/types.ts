@@ -85,7 +85,7 @@ export interface EntryContext {
   claimed: readonly RegistryPerson[];
   /** The claimed person the entry resolves to: by the entry's registry_id, else the first claimed person with one. */
   person: RegistryPerson | undefined;
-  /** Remembers `key` under `namespace` for the run (a 64-bit hash and a position per distinct key, see key-memory.ts); returns where it was first seen, if it was. */
+  /** Remembers `key` under `namespace` for the run (an exact set kept off the JS heap, see key-memory.ts); returns where it was first seen, if it was. */
   remember(namespace: string, key: string): { file: string; line: number } | undefined;
   /** Position of the entry. */
   file: string;
