@@ -11,6 +11,12 @@ export interface Block {
   atStart: boolean;
   /** A view from offset 0 of a buffer that owns its ArrayBuffer (it may move to a worker). */
   bytes: Buffer;
+  /**
+   * Where each read of the source left the block's whole lines (offsets into bytes, rising, the
+   * last = its length): the one-thread reader hands on the lines ended in one read as one batch,
+   * so a block parsed in these pieces reports bad lines in the same order (parse-block.ts).
+   */
+  ends?: number[];
 }
 
 /** A line over --max-line-bytes that spanned reads: only its head was kept. */
@@ -47,6 +53,8 @@ export class BlockCutter {
   /** Bytes of a BOM at the very start (not counted in the first line's length, as LineSplitter strips it). */
   private bom = -1;
   private over: { line: number; head: Buffer; total: number } | null = null;
+  /** Where each read so far left cur's whole lines. */
+  private ends: number[] = [];
 
   constructor(
     private readonly file: string,
@@ -92,6 +100,7 @@ export class BlockCutter {
       this.copyIn(chunk, pos, len);
       this.checkBegun();
     }
+    if (this.whole > (this.ends.length ? this.ends[this.ends.length - 1]! : 0)) this.ends.push(this.whole);
     if (this.whole >= this.target) this.cut();
   }
 
@@ -105,11 +114,15 @@ export class BlockCutter {
     const startLine = this.line;
     this.line += countLines(block);
     const atStart = this.atStart;
+    // A cut inside a read (a long line filled the buffer, a line went over the limit) ends the block there.
+    const ends = this.ends.filter((e) => e < this.whole);
+    ends.push(this.whole);
+    this.ends = [];
     this.atStart = false;
     this.cur = next;
     this.used = rest;
     this.whole = 0;
-    this.emit({ file: this.file, startLine, atStart, bytes: block });
+    this.emit({ file: this.file, startLine, atStart, bytes: block, ends });
   }
 
   /** The last line may have no terminator. */

@@ -51,12 +51,13 @@ export class WorkerPool {
       const worker = new Worker(WORKER_URL, { workerData: { task, config, maxLineBytes }, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
       const slot: Slot = { worker, busy: 0 };
       const index = i;
-      worker.on('message', (msg: { seq: number; error?: string; out?: BlockResult<unknown> }) => {
+      worker.on('message', (msg: { seq: number; error?: string; out?: BlockResult<unknown>; final?: unknown }) => {
         const w = this.waiting.get(msg.seq);
         if (!w) return;
         this.waiting.delete(msg.seq);
         slot.busy--;
         if (msg.error !== undefined) w.reject(new Error(msg.error));
+        else if ('final' in msg) w.resolve(msg.final as BlockResult<unknown>);
         else w.resolve({ ...msg.out!, slot: index });
       });
       const fail = (err: Error) => {
@@ -86,6 +87,21 @@ export class WorkerPool {
       // The block's buffer moves to the worker (and comes back with the result).
       slot.worker.postMessage({ seq, block }, [block.bytes.buffer as ArrayBuffer]);
     });
+  }
+
+  /** Each worker's own result (its task's end()), once every block sent has come back. */
+  async collect(): Promise<unknown[]> {
+    if (this.failure) throw this.failure;
+    return Promise.all(
+      this.slots.map((slot) => {
+        const seq = this.seq++;
+        slot.busy++;
+        return new Promise<unknown>((resolve, reject) => {
+          this.waiting.set(seq, { resolve: resolve as (r: BlockResult<unknown>) => void, reject, worker: slot });
+          slot.worker.postMessage({ seq, end: true });
+        });
+      }),
+    );
   }
 
   /** A result's buffers, copied out by now, go back to the worker that made them. */

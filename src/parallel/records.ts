@@ -23,6 +23,11 @@ export interface ParallelPlan {
   jobs: number;
   /** The task's settings once the command knows them (e.g. export-csv's columns), else null: blocks stay on this thread. */
   config(): unknown | null;
+  /**
+   * Given each worker's own result (its task's end()) once every block is done, before the
+   * generator ends; not called when no worker started (the command then had every record).
+   */
+  onFinal?(results: unknown[]): void | Promise<void>;
   /** Workers start at this many bytes (default START_BYTES; tests lower it). */
   startBytes?: number;
   blockBytes?: number;
@@ -92,7 +97,8 @@ async function plainFile(source: Source): Promise<boolean> {
 }
 
 interface Done<R> {
-  batches?: Item[][];
+  /** A block parsed here: each batch with the bad lines the reader found before it. */
+  steps?: Array<{ bad: BadLine[]; items: Item[] }>;
   out?: BlockResult<R>;
   bad: BadLine[];
   csvLike: boolean;
@@ -163,10 +169,11 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
         return { out, bad: out.bad, csvLike: out.csvLike, file: piece.file };
       }));
     } else {
-      const batches: Item[][] = [];
-      enqueue(parseBlock(piece, ctx.maxLineBytes, (b) => void batches.push(b)).then((p) => {
+      const steps: Array<{ bad: BadLine[]; items: Item[] }> = [];
+      enqueue(parseBlock(piece, ctx.maxLineBytes, (items, bad) => void steps.push({ bad, items })).then((p) => {
         buffers.put(piece.bytes.buffer as ArrayBuffer);
-        return { batches, bad: p.bad, csvLike: p.csvLike, file: piece.file };
+        steps.push({ bad: p.bad, items: [] });
+        return { steps, bad: [], csvLike: p.csvLike, file: piece.file };
       }));
     }
   };
@@ -233,10 +240,15 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
         yield { records: done.out.records, result: done.out.result };
         pool?.giveBack(done.out);
       }
-      else for (const b of done.batches ?? []) if (b.length) yield b;
+      // As the one-thread reader: a read's bad lines, then its records (which the command may reject).
+      else for (const step of done.steps ?? []) {
+        for (const b of step.bad) ctx.policy.add(b);
+        if (step.items.length) yield step.items;
+      }
     }
     await reader;
     if (readerError) throw readerError;
+    if (pool && plan.onFinal) await plan.onFinal(await pool.collect());
   } finally {
     stopped = true;
     poke('reader');

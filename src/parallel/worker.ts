@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { describeError } from '../cli/errors.js';
 import { parseBlock } from './parse-block.js';
 import type { Block } from './blocks.js';
+import type { BadLine } from '../stream/bad-lines.js';
 import { Spares, type Task } from './tasks/task.js';
 
 const { task, config, maxLineBytes } = workerData as { task: string; config: unknown; maxLineBytes: number };
@@ -11,17 +12,28 @@ const mod = (await import(`./tasks/${task}.js`)) as { createTask(config: unknown
 const spares = new Spares();
 const run = mod.createTask(config, spares);
 
-parentPort!.on('message', async (msg: { seq: number; block: Block } | { recycle: ArrayBuffer[] }) => {
+parentPort!.on('message', async (msg: { seq: number; block: Block } | { recycle: ArrayBuffer[] } | { seq: number; end: true }) => {
   if ('recycle' in msg) {
     for (const ab of msg.recycle) spares.put(ab);
     return;
   }
   try {
-    const parsed = await parseBlock(msg.block, maxLineBytes, (items) => run.add(items));
+    if ('end' in msg) {
+      parentPort!.postMessage({ seq: msg.seq, final: run.end?.() ?? null });
+      return;
+    }
+    // Bad lines in the one-thread order: the parser's before each batch, then the task's rejections of it.
+    const bad: BadLine[] = [];
+    const reject = (b: BadLine) => void bad.push(b);
+    const parsed = await parseBlock(msg.block, maxLineBytes, (items, before) => {
+      for (const b of before) bad.push(b);
+      run.add(items, reject);
+    });
+    for (const b of parsed.bad) bad.push(b);
     const { result, transfer = [] } = run.finish();
     // The block's buffer goes back to the main thread's reader, the result's to be sent back here.
     const input = msg.block.bytes.buffer as ArrayBuffer;
-    parentPort!.postMessage({ seq: msg.seq, out: { ...parsed, result, input, recycle: transfer } }, [...transfer, input]);
+    parentPort!.postMessage({ seq: msg.seq, out: { ...parsed, bad, result, input, recycle: transfer } }, [...transfer, input]);
   } catch (err) {
     parentPort!.postMessage({ seq: msg.seq, error: describeError(err) });
   }

@@ -1,6 +1,7 @@
 // The shape of a --jobs task: made once per worker from the command's settings, then called
 // with each block's records; what it returns goes to the main thread (structured clone).
 import type { Item } from '../../stream/ndjson-reader.js';
+import type { BadLine } from '../../stream/bad-lines.js';
 
 export interface TaskOutput<R> {
   result: R;
@@ -9,10 +10,12 @@ export interface TaskOutput<R> {
 }
 
 export interface Task<R> {
-  /** Each batch of a block's records, in order. */
-  add(items: Item[]): void;
+  /** Each batch of a block's records, in order; `reject` reports a record as a bad line (in input order with the parser's). */
+  add(items: Item[], reject: (bad: BadLine) => void): void;
   /** The block's result; the task is then ready for the next block. */
   finish(): TaskOutput<R>;
+  /** The worker's own result once every block is done (a task that keeps state across blocks; see pool.collect). */
+  end?(): unknown;
 }
 
 /**

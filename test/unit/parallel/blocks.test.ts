@@ -1,6 +1,8 @@
 // The --jobs reader's cutting and numbering against the one-thread reader: for any bytes, any
 // read sizes and any block size, blocks parsed on their own give the same records and the same
-// bad lines (FILE:LINE, reason, raw) in the same order.
+// bad lines (FILE:LINE, reason, raw) in the same order, and hand on each read's records after
+// that read's bad lines, as the one-thread reader does (a command's own rejections then fall
+// between the same reports in both).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Readable } from 'node:stream';
@@ -57,16 +59,24 @@ function chunked(bytes: Buffer, reads: number[]): Buffer[] {
 
 const show = (items: Item[]) => items.map((i) => `${i.file}:${i.line} ${stringifyExact(i.value)}`);
 
-async function oneThread(c: Case): Promise<{ items: string[]; bad: BadLine[] }> {
+/** The order a command sees: each bad line as it is reported, and each batch of records as it is handed on. */
+type Trace = string[];
+
+async function oneThread(c: Case): Promise<{ items: string[]; bad: BadLine[]; trace: Trace }> {
   const bad: BadLine[] = [];
-  const policy = { add: (b: BadLine) => void bad.push(b) } as unknown as BadLinePolicy;
+  const trace: Trace = [];
+  const policy = { add: (b: BadLine) => void (bad.push(b), trace.push(`bad ${b.line}`)) } as unknown as BadLinePolicy;
   const source: Source = { name: 'in.ndjson', open: () => Readable.from(chunked(c.bytes, c.reads)) };
   const items: Item[] = [];
-  for await (const batch of readNdjson([source], { policy, maxLineBytes: c.maxLineBytes })) items.push(...batch);
-  return { items: show(items), bad };
+  for await (const batch of readNdjson([source], { policy, maxLineBytes: c.maxLineBytes })) {
+    items.push(...batch);
+    trace.push(...batch.map((i) => `record ${i.line}`));
+  }
+  return { items: show(items), bad, trace };
 }
 
-async function inBlocks(c: Case): Promise<{ items: string[]; bad: BadLine[] }> {
+async function inBlocks(c: Case): Promise<{ items: string[]; bad: BadLine[]; trace: Trace }> {
+  const trace: Trace = [];
   const pieces: Array<Block | OversizeLine> = [];
   const cutter = new BlockCutter('in.ndjson', c.maxLineBytes, c.block, (p) => void pieces.push(p));
   for (const chunk of chunked(c.bytes, c.reads)) cutter.push(chunk);
@@ -76,13 +86,20 @@ async function inBlocks(c: Case): Promise<{ items: string[]; bad: BadLine[] }> {
   for (const p of pieces) {
     if (!('bytes' in p)) {
       bad.push({ file: p.file, line: p.line, error: `line is ${p.totalBytes} bytes, over the --max-line-bytes limit; raise the limit or fix the producer`, raw: p.head.toString('utf8'), truncated: true });
+      trace.push(`bad ${p.line}`);
       continue;
     }
     // As a worker gets it: a copy of the bytes (structured clone).
-    const r = await parseBlock({ ...p, bytes: Buffer.from(p.bytes) }, c.maxLineBytes, (b) => void items.push(...b));
+    const r = await parseBlock({ ...p, bytes: Buffer.from(p.bytes) }, c.maxLineBytes, (b, before) => {
+      bad.push(...before);
+      trace.push(...before.map((x) => `bad ${x.line}`));
+      items.push(...b);
+      trace.push(...b.map((i) => `record ${i.line}`));
+    });
     bad.push(...r.bad);
+    trace.push(...r.bad.map((x) => `bad ${x.line}`));
   }
-  return { items: show(items), bad };
+  return { items: show(items), bad, trace };
 }
 
 describe('--jobs blocks', () => {
