@@ -1,10 +1,10 @@
-// import-csv: CSV in (the shared reader of csv/read/csv-reader.ts), one flat JSON object per row
+// import-csv: CSV in (the shared reader of csv/read/stream-reader.ts), one flat JSON object per row
 // out. Every value is a string; an empty cell is "" (CSV cannot tell an empty string from a
 // null, so nothing is invented).
 import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../cli/run.js';
 import { validateFormat } from '../csv/write/csv-encoder.js';
 import { charOption, listOption } from '../cli/options.js';
-import { CsvRowParser, type ImportOptions } from '../csv/read/csv-reader.js';
+import { CsvRowParser, type ImportOptions } from '../csv/read/stream-reader.js';
 import { UsageError } from '../cli/errors.js';
 import type { BadLine } from '../stream/bad-lines.js';
 import type { JsonObject } from '../event/event.js';
@@ -62,7 +62,7 @@ async function importSource(ctx: ToolContext, source: Source, opts: ImportOption
 }
 
 export default defineCommand({
-  meta: { name: 'import-csv', description: 'Read CSV (csv-parse) and write one flat JSON object per row; all values are strings' },
+  meta: { name: 'import-csv', description: 'Read CSV and write one flat JSON object per row; all values are strings' },
   args: {
     ...filesArg,
     delimiter: { type: 'string', valueHint: 'CHAR', default: ',', description: 'Field delimiter, one character (\\t for tab)' },

@@ -14,7 +14,7 @@ import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
 import { userManagementPack } from '../rules/user-management.js';
 import { checkDisabled, listRules, loadPacks } from '../rules/loader.js';
 import { loadRegistry, NO_REGISTRY } from '../rules/registry.js';
-import { readCsvRecords } from '../csv/read/csv-records.js';
+import { readCsvRecords } from '../csv/read/located-records.js';
 import type { RegistryIndex, RulePack } from '../rules/types.js';
 
 export interface ProcessOptions {

@@ -8,7 +8,7 @@ import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.j
 import { readNdjson, type Item, type Source } from '../stream/ndjson-reader.js';
 import { BadLinePolicy } from '../stream/bad-lines.js';
 import { booleanCell, emailKey, listCell, nameKey } from './entry.js';
-import { readCsvRecords } from '../csv/read/csv-records.js';
+import { readCsvRecords } from '../csv/read/located-records.js';
 import type { RegistryEmail, RegistryIndex, RegistryPerson } from './types.js';
 
 const NONE: readonly RegistryPerson[] = Object.freeze([]);

@@ -5,9 +5,8 @@
 // the upsert ledger are to become ledger/{scan,append,upsert}.ts.
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import { parse } from 'csv-parse';
 import { DataError, invalidOption } from '../../cli/errors.js';
-import { CsvScanner, type ScannedRecord } from '../../csv/read/csv-scan.js';
+import { CsvScanner, firstRecord, type ScannedRecord } from '../../csv/read/byte-scanner.js';
 import { openAtomic, removeStaleTemps, writeFailure, type AtomicFile } from '../atomic-file.js';
 import { backupFile, backupStamp } from '../backup.js';
 import { acquireLock, type FileLock, type LockInfo } from '../file-lock.js';
@@ -274,13 +273,7 @@ export async function readCsvHeader(path: string, delimiter: string, quote: stri
   try {
     const head = await readRange(fh, 0, Math.min((await fh.stat()).size, 1 << 20));
     if (!head.includes(NL)) return null;
-    const parser = parse(head, { delimiter, quote, escape: quote, bom: true, to_line: 1, relax_column_count: true });
-    try {
-      for await (const rec of parser as AsyncIterable<string[]>) return rec;
-    } catch {
-      return null;
-    }
-    return null;
+    return firstRecord(head, delimiter, quote);
   } finally {
     await fh.close();
   }
@@ -298,16 +291,7 @@ async function checkHeaderEarly(opts: LedgerOptions, scanOpts: ScanOptions): Pro
   }
   try {
     const head = await readRange(fh, 0, Math.min((await fh.stat()).size, 1 << 20));
-    const parser = parse(head, { delimiter: opts.delimiter, quote: opts.quote, escape: opts.quote, bom: true, to_line: 1, relax_column_count: true });
-    let first: string[] | null = null;
-    try {
-      for await (const rec of parser as AsyncIterable<string[]>) {
-        first = rec;
-        break;
-      }
-    } catch {
-      return;
-    }
+    const first = firstRecord(head, opts.delimiter, opts.quote);
     const firstLineComplete = head.includes(NL);
     if (first && firstLineComplete && !(first.length === opts.columns.length && first.every((c, i) => c === opts.columns[i]))) {
       throw headerMismatch(opts.path, scanOpts, first);

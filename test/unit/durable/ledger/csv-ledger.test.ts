@@ -281,41 +281,6 @@ describe('csv ledger: properties', () => {
   });
 });
 
-describe('csv-scan (the ledger reader)', () => {
-  it('agrees with csv-parse on any RFC 4180 file, and its byte ranges tile the file', async () => {
-    const { CsvScanner } = await import('../../../../src/csv/read/csv-scan.js');
-    const cell = fc.string({ unit: fc.constantFrom('a', 'ü', '日', ';', ',', '\t', '"', '\n', '\r', ' ', 'x') , maxLength: 8 });
-    fc.assert(
-      fc.property(
-        fc.constantFrom(';', ',', '\t', '|'),
-        fc.boolean(),
-        fc.array(fc.array(cell, { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 8 }),
-        fc.integer({ min: 1, max: 64 }),
-        (delimiter, crlf, table, chunkSize) => {
-          const enc = (cells: string[]) =>
-            cells.map((c) => (c === '' || c.includes(delimiter) || /["\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(delimiter) + (crlf ? '\r\n' : '\n');
-          const buf = Buffer.from(table.map(enc).join(''));
-          const scanner = new CsvScanner({ delimiter, quote: '"', base: 0 });
-          const got = [];
-          for (let i = 0; i < buf.length; i += chunkSize) got.push(...scanner.push(buf.subarray(i, i + chunkSize)));
-          const end = scanner.end();
-          expect(end.error).toBeNull();
-          got.push(...end.records);
-          expect(got.map((r) => r.cells)).toEqual(parse(buf, { delimiter, relax_column_count: true }));
-          expect(got.map((r) => r.cells)).toEqual(table);
-          let at = 0;
-          for (const r of got) {
-            expect(r.start).toBe(at);
-            at = r.end;
-          }
-          expect(at).toBe(buf.length);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
-});
-
 describe('csv ledger: idempotent upsert', () => {
   it('a run that changes nothing neither rewrites nor backs up the ledger, and counts the rows as skipped', async () => {
     const dir = tempDir();

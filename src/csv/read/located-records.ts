@@ -1,8 +1,8 @@
 // CSV in as batches of located records, for process --from csv and a CSV registry: the shared
-// reader (csv/read/csv-reader.ts) with header names trimmed; a malformed or oversize row is a
+// reader (csv/read/stream-reader.ts) with header names trimmed; a malformed or oversize row is a
 // FILE:LINE bad line and the reader goes on with the next one, in bounded memory.
 import type { BadLinePolicy } from '../../stream/bad-lines.js';
-import { CsvRowParser } from './csv-reader.js';
+import { CsvRowParser } from './stream-reader.js';
 import type { Item, ReadOptions, Source } from '../../stream/ndjson-reader.js';
 import { readSources } from '../../stream/source.js';
 

@@ -6,8 +6,8 @@ import fc from 'fast-check';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { CsvRowParser, type ImportOptions } from '../../../../src/csv/read/csv-reader.js';
-import { readCsvRecords } from '../../../../src/csv/read/csv-records.js';
+import { CsvRowParser, type ImportOptions } from '../../../../src/csv/read/stream-reader.js';
+import { readCsvRecords } from '../../../../src/csv/read/located-records.js';
 import { BadLinePolicy, type BadLine } from '../../../../src/stream/bad-lines.js';
 
 function parseAll(chunks: Array<string | Buffer>, opts: ImportOptions = {}) {
@@ -19,7 +19,7 @@ function parseAll(chunks: Array<string | Buffer>, opts: ImportOptions = {}) {
   return { rows, bad };
 }
 
-describe('csv/read/csv-reader', () => {
+describe('csv/read/stream-reader', () => {
   it('header row names the fields; each row carries the line it starts on; a BOM is not data', () => {
     const { rows, bad } = parseAll(['\uFEFFid,note\n1,"two\nlines"\n3,plain\n']);
     expect(rows).toEqual([

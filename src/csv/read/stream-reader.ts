@@ -1,14 +1,10 @@
-// The CSV reader every binary shares (import-csv, process --from csv, a CSV registry): a push
-// parser over raw bytes that knows each record's file and line, reports malformed rows as bad
-// lines, and keeps no line longer than --max-line-bytes in memory.
-// Length: just over 350 lines, kept whole: the fast path (unquoted lines split on the delimiter)
-// and the slow path (quoted records, csv-parse for what splitQuotedRecord rejects) share the
-// parser's line state, which a split would have to pass between files.
-import type { Options as ParseOptions } from 'csv-parse';
-import { parse as parseSync } from 'csv-parse/sync';
+// The streaming CSV reader every binary shares (import-csv, process --from csv, a CSV registry):
+// a push parser over raw bytes that frames records line by line, knows each record's file and
+// line, reports malformed rows as bad lines, and keeps no line longer than --max-line-bytes in
+// memory. The cells come from the one parser (engine.ts).
 import { makeRowEncoder } from '../write/csv-encoder.js';
 import { unescapeFormula } from '../write/formula.js';
-import { splitQuotedRecord } from './csv-record.js';
+import { CsvSyntaxError, countQuotes, dialect, parseRecord, quoteOpenAfter, splitLine, Until, type Dialect, type Parsed } from './engine.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import type { JsonObject } from '../../event/event.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../stream/ndjson-reader.js';
@@ -47,28 +43,22 @@ function recordMaker(header: readonly string[]): (cells: readonly string[]) => J
  * A push parser for one file: feed(chunk) and end() call onRecord for each row and onBad for
  * each malformed one (ragged, unclosed quote, stray quote) with the line where it starts.
  *
- * Lines are split on raw bytes. A line with no quote character is a whole record and is split
- * on the delimiter directly; a record with quotes (a quoted cell may hold delimiters and line
- * breaks) is collected until its quotes balance and split by splitQuotedRecord, with csv-parse
- * for the records that one rejects (its error messages). Measured on 100,000 exported events:
- * csv-parse for every byte was ~1.7× slower than Miller, and still ~3× slower for the quoted
- * records alone (70% of job 1's rows), 47% of the profile.
+ * Lines are split on raw bytes. A line with no quote character is a whole record; a record
+ * with quotes (a quoted cell may hold delimiters and line breaks) is collected until its quotes
+ * balance, so a long record is parsed once. Both go through parseRecord; a malformed one is
+ * reported with the reasons csv-parse gave when it read these records (the texts are kept).
  */
 export class CsvRowParser {
   private header: string[] | null;
-  private readonly delimiter: string;
-  private readonly quote: string;
+  private readonly dialect: Dialect;
   private readonly quoteByte: number;
   private readonly unescape: boolean;
   private readonly trimHeader: boolean;
-  private readonly lenient: boolean;
-  private readonly delimiterByte: number;
   private readonly encodeRaw: (cells: readonly string[]) => string;
-  private readonly batchOpts: ParseOptions;
-  private order: Array<string[] | null> = [];
-  private orderLine: number[] = [];
-  private slowBatch: Buffer[] = [];
   private lineNo = 0;
+  /** The next quote byte at or after a line of `qBuf` (one search per chunk when quotes are rare, not one per line). */
+  private qBuf: Buffer | null = null;
+  private qPos = -1;
   // The unfinished last line of the input so far, as parts: one concat when its line break comes
   // (re-concatenating per chunk made a 100 MB line take minutes).
   private carry: Buffer[] = [];
@@ -92,22 +82,20 @@ export class CsvRowParser {
     private readonly onRecord: (rec: JsonObject, line: number) => void,
     private readonly onBad: (bad: BadLine) => void,
   ) {
-    this.delimiter = opts.delimiter ?? ',';
+    const delimiter = opts.delimiter ?? ',';
     const quote = opts.quote ?? '"';
-    this.quote = quote;
-    this.quoteByte = Buffer.from(quote)[0]!;
+    this.dialect = dialect(delimiter, quote, opts.strictQuotes !== true);
+    this.quoteByte = this.dialect.quoteBytes[0]!;
     this.header = opts.columns ?? null;
     this.unescape = opts.unescapeFormulas === true;
     this.trimHeader = opts.trimHeader === true;
-    this.lenient = opts.strictQuotes !== true;
-    this.delimiterByte = Buffer.from(this.delimiter)[0]!;
-    this.encodeRaw = makeRowEncoder({ delimiter: this.delimiter, quote, eol: '\n' });
-    this.batchOpts = { delimiter: this.delimiter, quote, escape: quote, record_delimiter: '\n', relax_column_count: true, relax_quotes: this.lenient };
+    this.encodeRaw = makeRowEncoder({ delimiter, quote, eol: '\n' });
     this.maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
   feed(chunk: Buffer): void {
     let buf = chunk;
+    this.qBuf = null;
     if (this.first) {
       if (this.carryLen) {
         buf = Buffer.concat([...this.carry, chunk]);
@@ -144,7 +132,6 @@ export class CsvRowParser {
       nl = buf.indexOf(NL, pos);
     }
     if (pos < buf.length) this.keep(buf, pos, buf.length);
-    this.resolve();
   }
 
   end(): void {
@@ -156,7 +143,6 @@ export class CsvRowParser {
       this.carryLen = 0;
       this.line(rest, 0, rest.length);
     }
-    this.resolve();
     if (this.inQuote) {
       const start = this.slowStart;
       const raw = this.slow.length ? this.slow[0]!.toString('utf8').replace(/\r?\n$/, '') : '';
@@ -169,33 +155,8 @@ export class CsvRowParser {
     }
   }
 
-  /**
-   * Lenient: whether a quoted cell is still open after this line. A quote opens a quoted cell
-   * only at the start of a cell (line start outside quotes, or right after a delimiter outside
-   * quotes, which is where the byte before it is the delimiter); elsewhere it is a literal.
-   */
-  private quoteStateAfter(buf: Buffer, start: number, end: number, inQuote: boolean): boolean {
-    const q = this.quoteByte;
-    let i = buf.indexOf(q, start);
-    while (i !== -1 && i < end) {
-      if (inQuote) {
-        if (i + 1 < end && buf[i + 1] === q) {
-          i = buf.indexOf(q, i + 2);
-          continue;
-        }
-        inQuote = false;
-      } else if (i === start || buf[i - 1] === this.delimiterByte) {
-        inQuote = true;
-      }
-      i = buf.indexOf(q, i + 1);
-    }
-    return inQuote;
-  }
-
   private quotes(buf: Buffer, start: number, end: number): number {
-    let count = 0;
-    for (let i = buf.indexOf(this.quoteByte, start); i !== -1 && i < end; i = buf.indexOf(this.quoteByte, i + 1)) count++;
-    return count;
+    return countQuotes(buf, start, end, this.quoteByte);
   }
 
   /** Carries an unfinished line; past the limit only its size and quote count are kept (flat memory). */
@@ -248,9 +209,12 @@ export class CsvRowParser {
 
   private line(buf: Buffer, start: number, end: number): void {
     this.lineNo++;
-    const q = this.quoteByte;
     if (!this.inQuote) {
-      const qi = buf.indexOf(q, start);
+      if (this.qBuf !== buf || (this.qPos !== -1 && this.qPos < start)) {
+        this.qBuf = buf;
+        this.qPos = buf.indexOf(this.quoteByte, start);
+      }
+      const qi = this.qPos;
       if (qi === -1 || qi >= end) {
         let e = end;
         if (e > start && buf[e - 1] === NL) e--;
@@ -260,14 +224,12 @@ export class CsvRowParser {
           this.onBad({ file: this.file, line: this.lineNo, error: `line is ${e - start} bytes, over the --max-line-bytes limit`, raw: '', truncated: true });
           return;
         }
-        this.order.push(buf.toString('utf8', start, e).split(this.delimiter));
-        this.orderLine.push(this.lineNo);
+        this.fields(splitLine(buf, start, e, this.dialect), this.lineNo);
         return;
       }
       this.slowStart = this.lineNo;
     }
-    if (this.lenient) this.inQuote = this.quoteStateAfter(buf, start, end, this.inQuote);
-    else if (this.quotes(buf, start, end) & 1) this.inQuote = !this.inQuote;
+    this.inQuote = quoteOpenAfter(buf, start, end, this.inQuote, this.dialect);
     if (this.overflowBytes >= 0) {
       this.overflowBytes += end - start;
       if (!this.inQuote) this.closeOverflow();
@@ -290,45 +252,27 @@ export class CsvRowParser {
       let e = rec.length;
       if (e > 0 && rec[e - 1] === NL) e--;
       if (e > 0 && rec[e - 1] === CR) e--;
-      this.order.push(null);
-      this.orderLine.push(this.slowStart);
-      this.slowBatch.push(rec.subarray(0, e));
+      this.record(rec, 0, e, this.slowStart);
     }
   }
 
   /**
-   * Hands on the rows of one chunk in order. A quoted record is split by splitQuotedRecord;
-   * one it does not accept (malformed, or invalid UTF-8) goes through csv-parse, which either
-   * parses it or says what is wrong, reported at the record's own line.
+   * One framed record (without its line break) through the parser, decoded once; a malformed
+   * one is a bad line. Invalid UTF-8 is parsed as bytes, so a reason names the byte as it was.
    */
-  private resolve(): void {
-    const order = this.order;
-    const lines = this.orderLine;
-    const batch = this.slowBatch;
-    let k = 0;
-    for (let i = 0; i < order.length; i++) {
-      let cells: string[] | null = order[i] ?? null;
-      if (cells === null) {
-        const rec = batch[k++]!;
-        const text = rec.toString('utf8');
-        cells = (text.includes('\uFFFD') ? null : splitQuotedRecord(text, this.delimiter, this.quote, this.lenient)) ?? this.parseOne(rec, lines[i]!);
-      }
-      if (cells) this.fields(cells, lines[i]!);
-    }
-    this.order = [];
-    this.orderLine = [];
-    this.slowBatch = [];
-  }
-
-  /** One quoted record through csv-parse; a malformed one is reported and yields null. */
-  private parseOne(rec: Buffer, line: number): string[] | null {
+  private record(buf: Buffer, start: number, end: number, line: number): void {
+    const text = buf.toString('utf8', start, end);
+    const bytes = text.includes('\uFFFD');
+    let cells: string[];
     try {
-      return (parseSync(rec, this.batchOpts) as string[][])[0] ?? null;
+      cells = (parseRecord(bytes ? buf : text, bytes ? start : 0, bytes ? end : text.length, this.dialect, Until.Record) as Parsed).cells;
     } catch (err) {
-      const reason = (err as Error).message.replace(/ at line \d+.*$/, '').replace(/ on line \d+$/, '');
-      this.onBad({ file: this.file, line, error: `malformed quoted cell: ${reason}`, raw: rec.toString('utf8') });
-      return null;
+      if (!(err instanceof CsvSyntaxError)) throw err;
+      const before = bytes ? buf.toString('utf8', start, err.offset) : text.slice(0, err.offset);
+      this.onBad({ file: this.file, line, error: `malformed quoted cell: ${syntaxReason(err, before)}`, raw: text });
+      return;
     }
+    this.fields(cells, line);
   }
 
   private fields(cells: string[], line: number): void {
@@ -353,4 +297,17 @@ export class CsvRowParser {
     }
     this.onRecord(this.make(cells), line);
   }
+}
+
+/**
+ * The reason of a malformed record in the words csv-parse used when it read these records, less
+ * its " at line N …" tail (bad-line reports keep their text; csv-parse's own `.*$` could not
+ * strip that tail past a U+2028/U+2029 in the cell's text, so then it stays whole, as it did).
+ */
+function syntaxReason(err: CsvSyntaxError, before: string): string {
+  if (err.code === 'unclosed-quote') return 'Quote Not Closed: the parsing is finished with an opening quote';
+  if (err.code === 'text-after-quote') return `Invalid Closing Quote: got "${err.value}"`;
+  const reason = `Invalid Opening Quote: a quote is found on field ${err.field}`;
+  if (!/[\u2028\u2029]/.test(err.value)) return reason;
+  return `${reason} at line ${before.split(/\r\n|\r|\n/).length}, value is ${JSON.stringify(err.value)}`;
 }
