@@ -9,6 +9,7 @@ import { acquireLock } from './file-lock.js';
 import { redactValue } from '../redact/redact.js';
 import type { JsonObject } from '../event/event.js';
 
+/** Who ran an export, as the audit line records it. */
 export interface ExportedBy {
   /** The login name of the effective user (null when the system has no name for the uid). */
   user: string | null;
@@ -38,6 +39,7 @@ export function auditArgv(tool: string, argv: readonly string[], redact: boolean
   return redact ? all.map((a) => redactValue(a)) : all;
 }
 
+/** How long to wait for the audit log's lock, and what to do while waiting. */
 export interface AuditLogOptions {
   lockTimeoutMs?: number;
   onWait?: () => void;

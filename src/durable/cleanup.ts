@@ -57,6 +57,7 @@ function install(): void {
   for (const s of SIGNALS) process.on(s, onSignal);
 }
 
+/** Removes `path` (a temp or lock file) if SIGINT, SIGTERM or SIGHUP ends the run before forget(path). */
 export function removeOnSignal(path: string): void {
   install();
   paths.add(path);
@@ -69,6 +70,7 @@ export function commitOnSignal(commit: () => Promise<void>): () => void {
   return () => void commits.delete(commit);
 }
 
+/** Stops removing `path` on a signal: it was renamed into place or removed already. */
 export function forget(path: string): void {
   paths.delete(path);
 }

@@ -6,6 +6,7 @@ import { CsvRowParser } from './stream-reader.js';
 import type { Item, ReadOptions, Source } from '../../stream/ndjson-reader.js';
 import { readSources } from '../../stream/source.js';
 
+/** How process --from csv and a CSV registry read: the bad-line policy, the delimiter, the line limit and the source hooks. */
 export interface CsvReadOptions {
   policy: BadLinePolicy;
   delimiter?: string;

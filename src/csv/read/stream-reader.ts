@@ -10,6 +10,7 @@ import type { JsonObject } from '../../event/event.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../stream/ndjson-reader.js';
 import { bomLength } from '../../stream/bom.js';
 
+/** The reader's options (import-csv's flags; process and the registry set trimHeader). */
 export interface ImportOptions {
   delimiter?: string;
   quote?: string;

@@ -11,6 +11,7 @@ const NL = 0x0a;
 /** Read size per step when scanning an existing file (constant memory however big it is). */
 const SCAN_CHUNK = 1 << 20;
 
+/** What a scan checks the file against: its dialect, the run's columns, whether a header is expected. */
 export interface ScanOptions {
   delimiter: string;
   quote: string;
@@ -18,6 +19,7 @@ export interface ScanOptions {
   expectHeader: boolean;
 }
 
+/** What one pass found: where the good bytes end, how many records, the header, a torn tail, the line ending. */
 export interface ScanResult {
   /** Offset just after the last complete, well-formed record. */
   goodEnd: number;
@@ -31,6 +33,7 @@ export interface ScanResult {
   crlf: boolean | null;
 }
 
+/** Called for each complete data record with its byte range [start, end); may return a promise to wait for. */
 export type OnRecord = (cells: string[], start: number, end: number, crlf: boolean | null) => void | Promise<void>;
 
 /** The error of a file whose header is not the run's columns. */
