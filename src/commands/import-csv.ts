@@ -1,15 +1,18 @@
-// import-csv: CSV in (the shared reader of csv/read/stream-reader.ts), one flat JSON object per row
-// out. Every value is a string; an empty cell is "" (CSV cannot tell an empty string from a
-// null, so nothing is invented).
-import { commonArgs, defineCommand, filesArg, filterArgs, type ToolContext } from '../cli/run.js';
+// import-csv: CSV in (the shared reader of csv/read/stream-reader.ts, through the one source
+// loop and the one batch loop), one flat JSON object per row out. Every value is a string; an
+// empty cell is "" (CSV cannot tell an empty string from a null, so nothing is invented).
+import { Readable } from 'node:stream';
+import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { validateFormat } from '../csv/write/csv-encoder.js';
 import { charOption, listOption } from '../cli/options.js';
 import { CsvRowParser, type ImportOptions } from '../csv/read/stream-reader.js';
+import { readCsvRows } from '../csv/read/located-records.js';
 import { UsageError } from '../cli/errors.js';
 import type { BadLine } from '../stream/bad-lines.js';
 import type { JsonObject } from '../event/event.js';
 import type { Predicate } from '../stream/filters.js';
-import { readChunks, type Source } from '../stream/ndjson-reader.js';
+import type { Source } from '../stream/source.js';
+import { runStage, type Stage } from '../stream/stage.js';
 
 export { CsvRowParser, type ImportOptions };
 
@@ -18,47 +21,21 @@ export async function* importCsv(
   chunks: Iterable<Buffer | string> | AsyncIterable<Buffer | string>,
   opts: ImportOptions & { file?: string; filter?: Predicate | null; onBad?: (bad: BadLine) => void } = {},
 ): AsyncGenerator<JsonObject> {
-  const pending: JsonObject[] = [];
   const filter = opts.filter ?? null;
-  const parser = new CsvRowParser(opts, opts.file ?? 'input', (r) => {
-    if (filter === null || filter(r)) pending.push(r);
-  }, opts.onBad ?? (() => undefined));
-  for await (const c of chunks as AsyncIterable<Buffer | string>) {
-    parser.feed(typeof c === 'string' ? Buffer.from(c, 'utf8') : c);
-    yield* pending.splice(0);
+  const source: Source = { name: opts.file ?? 'input', open: () => Readable.from(chunks) };
+  for await (const rows of readCsvRows([source], opts, opts.onBad ?? (() => undefined))) {
+    for (const row of rows) if (filter === null || filter(row)) yield row;
   }
-  parser.end();
-  yield* pending.splice(0);
 }
 
-async function importSource(ctx: ToolContext, source: Source, opts: ImportOptions): Promise<boolean> {
-  const out = ctx.out;
-  const filter = ctx.filter;
-  let count = 0;
-  const parser = new CsvRowParser(
-    opts,
-    source.name,
-    filter === null
-      ? (r) => {
-          out.write(r);
-          count++;
-        }
-      : (r) => {
-          if (filter(r)) out.write(r);
-          count++;
-        },
-    (bad) => ctx.policy.add(bad),
-  );
-  for await (const chunk of readChunks(source, ctx.readHooks)) {
-    parser.feed(chunk);
-    ctx.progress.tick(count);
-    count = 0;
-    await out.flush();
-    if (ctx.stop.stopped || out.closed) return false;
-  }
-  parser.end();
-  await out.flush();
-  return true;
+/** The rows that pass the shared filters (--type, --where, …), as they are. */
+function filterStage(filter: Predicate | null): Stage<JsonObject> {
+  return {
+    push: (row, emit) => {
+      if (filter === null || filter(row)) emit(row);
+    },
+    end: () => undefined,
+  };
 }
 
 export default defineCommand({
@@ -95,8 +72,7 @@ export default defineCommand({
       strictQuotes: ctx.args['strict-quotes'] === true,
       maxLineBytes: ctx.maxLineBytes,
     };
-    for (const source of ctx.sources()) {
-      if (!(await importSource(ctx, source, opts))) return;
-    }
+    const rows = readCsvRows(ctx.sources(), { ...opts, signal: ctx.stop, ...ctx.readHooks }, (bad) => ctx.policy.add(bad));
+    await runStage(ctx, filterStage(ctx.filter), rows);
   },
 });

@@ -1,10 +1,12 @@
-// CSV in as batches of located records, for process --from csv and a CSV registry: the shared
-// reader (csv/read/stream-reader.ts) with header names trimmed; a malformed or oversize row is a
-// FILE:LINE bad line and the reader goes on with the next one, in bounded memory.
-import type { BadLinePolicy } from '../../stream/bad-lines.js';
-import { CsvRowParser } from './stream-reader.js';
+// CSV sources as batches (one per chunk read) through the one source loop (stream/source.ts):
+// located records for process --from csv and a CSV registry (header names trimmed), plain rows
+// for import-csv. A malformed or oversize row is a FILE:LINE bad line and the reader goes on
+// with the next one, in bounded memory.
+import type { BadLine, BadLinePolicy } from '../../stream/bad-lines.js';
+import { CsvRowParser, type ImportOptions } from './stream-reader.js';
 import type { Item, ReadOptions, Source } from '../../stream/ndjson-reader.js';
-import { readSources } from '../../stream/source.js';
+import { readSources, type SourceOptions } from '../../stream/source.js';
+import type { JsonObject } from '../../event/event.js';
 
 /** How process --from csv and a CSV registry read: the bad-line policy, the delimiter, the line limit and the source hooks. */
 export interface CsvReadOptions {
@@ -31,4 +33,9 @@ export function readCsvRecords(sources: Source[], opts: CsvReadOptions): AsyncGe
       (bad) => opts.policy.add({ ...bad, error: `invalid CSV: ${bad.error}` }),
     ),
   );
+}
+
+/** import-csv's rows: one object per row (header names as written, an empty cell ""); bad rows go to onBad as they are. */
+export function readCsvRows(sources: Source[], opts: ImportOptions & SourceOptions, onBad: (bad: BadLine) => void): AsyncGenerator<JsonObject[]> {
+  return readSources<JsonObject>(sources, opts, (file, batch) => new CsvRowParser(opts, file, (row) => batch.out.push(row), onBad));
 }
