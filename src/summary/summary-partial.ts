@@ -3,8 +3,9 @@
 import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
 import { readErrorsOverTime } from './timeline.js';
 import { readRunCounts } from '../stream/run-record.js';
-import type { BatchError, SummaryGroup, SummaryLimits, SummaryPartial, UserBatch } from './summary.js';
+import type { BatchError, SummaryGroup, SummaryLimits, SummaryPartial, UserBatch } from './record.js';
 
+/** A partial state that does not read back: its message names the field and what it must be. */
 export class InvalidPartial extends Error {}
 
 function fail(field: string, must: string): never {

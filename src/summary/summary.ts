@@ -1,100 +1,40 @@
-// The run's summary (the original job's UserEventCollector + ConsolidatedNotificationData) as one
-// mergeable state: every list is either complete or "the N first in a fixed sort order", so
-// states built over pieces of the input merge into exactly the state of one pass over all of it.
-// Length: over 350 lines, kept whole for now: the state, its merge and its output share private
-// fields and their invariants (complete lists or the first N in one order); a split is next.
+// The run's summary as one mergeable state: the accumulator behind analyze, --partial and
+// --merge, and notify's own summary of events. The record's fields are record.ts.
+//
+// The invariants (docs/analyze.md, --partial and --merge), stated here once:
+// - Counts are exact. Every list is either complete (affected_users in a partial, the exports)
+//   or "the first N in a fixed order": users by key, summary texts and user keys in code-unit
+//   order (order.ts), a user's errors by compareBatchErrors. So the first N of a merge are the
+//   first N of the union of each piece's first N, and states built over pieces of the input
+//   merge into exactly the state of one pass over all of it (generated_at aside).
+// - Caps only ever go down (lowerLimits): the first N of a longer list stay first.
+// - Whatever merges two values is order-free (the smaller name or center, sets, sums), so the
+//   pieces may come in any order and any tree of merges.
+// first-n.ts keeps the capped lists; summary-partial.ts reads partials back.
 import { dataTime } from '../cli/time.js';
 import { ExactNumber } from '../stream/exact-number.js';
-import { Completeness, type RunCounts } from '../stream/run-record.js';
+import { Completeness } from '../stream/run-record.js';
 import { isPlainObject, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from '../event/event.js';
-import { Timeline, type ErrorsOverTime } from './timeline.js';
+import { FirstTexts, UserBatches } from './first-n.js';
+import { cmp, countRecord, setOwn, stableStringify, userKey } from './order.js';
+import {
+  DEFAULT_MAX_ERRORS_PER_USER,
+  DEFAULT_MAX_SUMMARIES,
+  DEFAULT_MAX_USERS,
+  NO_ACTION,
+  type Summary,
+  type SummaryGroup,
+  type SummaryInput,
+  type SummaryLimits,
+  type SummaryPartial,
+} from './record.js';
+import { Timeline } from './timeline.js';
 
-export type GroupBy = 'user' | 'category' | 'center';
+// The summary module's API in one place for its callers (analyze, notify, parallel/, index.ts).
+export * from './record.js';
+export { groupValue, stableStringify } from './order.js';
 
-export interface SummaryGroup {
-  by: GroupBy;
-  value: string | null;
-}
-
-export interface BatchError {
-  category: string;
-  message: string;
-  action_needed: string | null;
-  event_id: string | null;
-  timestamp: string | null;
-}
-
-/** Seed property 15: one entry per user with all (up to the cap) of that user's errors. */
-export interface UserBatch {
-  email: string | null;
-  name: string;
-  center_id: number | null;
-  error_count: number;
-  errors: BatchError[];
-  errors_omitted: number;
-}
-
-export interface SummaryInput {
-  records: number;
-  bad_lines: number;
-  filtered_out: number;
-  passed_through: number;
-}
-
-export interface SummaryLimits {
-  max_users: number;
-  max_summaries: number;
-  max_errors_per_user: number;
-}
-
-export interface Summary {
-  kind: 'summary';
-  version: 1;
-  job: string | null;
-  group: SummaryGroup | null;
-  generated_at: string;
-  first_event_at: string | null;
-  last_event_at: string | null;
-  total_events: number;
-  error_count: number;
-  success_count: number;
-  events_by_category: Record<string, number>;
-  errors_by_category: Record<string, number>;
-  errors_by_category_field: Record<string, number>;
-  /** Every distinct action_needed of each category's errors, with its count (they sum to the category's error count). */
-  actions_by_category: Record<string, Record<string, number>>;
-  affected_users: string[];
-  affected_user_count: number;
-  affected_users_omitted: number;
-  user_batches: UserBatch[];
-  user_batches_omitted: number;
-  summaries: string[];
-  summaries_omitted: number;
-  /** Error counts by time bucket (src/summary/timeline.ts): exact under --merge. */
-  errors_over_time: ErrorsOverTime;
-  input: SummaryInput;
-  exports: JsonObject[];
-  /** False when a producer of the input did not finish, a stage failed, or a CSV was not written. */
-  complete: boolean;
-  incomplete_reasons: string[];
-  limits: SummaryLimits;
-}
-
-/**
- * The mergeable state: a summary whose affected_users list is complete (exact distinct
- * counts need every key), plus every job seen. See docs/analyze.md.
- */
-export interface SummaryPartial extends Omit<Summary, 'kind'> {
-  kind: 'summary_partial';
-  jobs: string[];
-  /**
-   * Started and ended runs per tool, from older partials only: run records always travel on as
-   * records (every stage passes them through), and the final merge counts them where they land;
-   * counting them inside partials too would count a record twice on one path and once on another.
-   */
-  runs: RunCounts;
-}
-
+/** How a summary is built: the job, the caps, the group, the clock. */
 export interface SummaryOptions {
   /** Overrides the events' source.job. */
   job?: string | null;
@@ -106,88 +46,8 @@ export interface SummaryOptions {
   now?: string | (() => string);
 }
 
-/** The action key of an error event that names no action_needed (counted, so the actions of a category sum to its errors). */
-export const NO_ACTION = '(none)';
-
-// Big enough for a support person to act on, small enough that the record stays one readable line.
-export const DEFAULT_MAX_USERS = 1000;
-export const DEFAULT_MAX_SUMMARIES = 1000;
-export const DEFAULT_MAX_ERRORS_PER_USER = 100;
-
-/** Code-unit order: the same on every machine and locale, so merges pick the same items. */
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The fixed order of a user's errors: time, then id, then the rest (ties are identical errors). */
-export function compareBatchErrors(a: BatchError, b: BatchError): number {
-  return (
-    cmp(a.timestamp ?? '', b.timestamp ?? '') ||
-    cmp(a.event_id ?? '', b.event_id ?? '') ||
-    cmp(a.category, b.category) ||
-    cmp(a.message, b.message) ||
-    cmp(a.action_needed ?? '', b.action_needed ?? '')
-  );
-}
-
-/** ISO timestamp in canonical form (toISOString), or null when it is not a date. */
-export function canonicalTime(v: unknown): string | null {
-  return dataTime(v);
-}
-
-/** The key a user is known by: email, or name when there is no email (docs/rules.md). */
-export function userKey(event: JsonObject): string {
-  const uc = event.user_context;
-  if (isPlainObject(uc)) {
-    const email = uc.email;
-    if (typeof email === 'string' && email !== '') return email;
-    const name = uc.name;
-    if (typeof name === 'string' && name !== '') return name;
-  }
-  return 'Unknown';
-}
-
-/** The group an event belongs to under --by. */
-export function groupValue(by: GroupBy, event: JsonObject): string | null {
-  if (by === 'user') return userKey(event);
-  if (by === 'category') return typeof event.category === 'string' ? event.category : UNKNOWN_CATEGORY;
-  const uc = event.user_context;
-  const c = isPlainObject(uc) ? uc.center_id : null;
-  return c === null || c === undefined || c === '' ? null : String(c);
-}
-
-interface BatchState {
-  email: string | null;
-  name: string;
-  center: number | null;
-  count: number;
-  errors: BatchError[];
-  /** errors holds more than the cap until the next compaction. */
-  sorted: boolean;
-}
-
-function addCount(map: Map<string, number>, key: string, n: number): void {
-  map.set(key, (map.get(key) ?? 0) + n);
-}
-
-/** Sets a key as an own property, so data such as "__proto__" stays a key (and survives JSON). */
-function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-/** Keys by count (largest first), then name: the order a person reads a breakdown in. */
-function countRecord(map: Map<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of [...map].sort((a, b) => b[1] - a[1] || cmp(a[0], b[0]))) setOwn(out, k, v);
-  return out;
-}
-
-/** A stable text for any JSON value (keys sorted), to order and de-duplicate export records. */
-export function stableStringify(v: JsonValue): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (v instanceof ExactNumber) return v.text;
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(v[k]!)}`).join(',')}}`;
+function emailOf(uc: JsonValue | undefined): string | null {
+  return isPlainObject(uc) && typeof uc.email === 'string' && uc.email !== '' ? uc.email : null;
 }
 
 function nameOf(uc: JsonValue | undefined): string {
@@ -205,15 +65,12 @@ function centerOf(uc: JsonValue | undefined): number | null {
   return null;
 }
 
-/**
- * The accumulator behind analyze, --partial and --merge. Counts are exact; capped lists keep
- * the first N in a fixed order (users by key, summaries by text, a user's errors by time), so
- * the N first of a merge are the N first of the union of each piece's N first.
- */
+function addCount(map: Map<string, number>, key: string, n: number): void {
+  map.set(key, (map.get(key) ?? 0) + n);
+}
+
+/** The accumulator: events, filtered and passed-through records, or partials in; a summary or a partial out. */
 export class SummaryState {
-  maxUsers: number;
-  maxSummaries: number;
-  maxErrorsPerUser: number;
   readonly group: SummaryGroup | null;
   private readonly jobOverride: string | null;
   private readonly now: string | (() => string) | undefined;
@@ -230,11 +87,8 @@ export class SummaryState {
   /** category → action_needed → count; an error without one counts under NO_ACTION. */
   readonly actions = new Map<string, Map<string, number>>();
   readonly users = new Set<string>();
-  private readonly batches = new Map<string, BatchState>();
-  /** Keys at or above this are never among the first maxUsers (set once the map overflows). */
-  private batchCeiling: string | null = null;
-  private summaryList: string[] = [];
-  private summaryCeiling: string | null = null;
+  private readonly batches: UserBatches;
+  private readonly summaries: FirstTexts;
   readonly timeline = new Timeline();
   readonly input: SummaryInput = { records: 0, bad_lines: 0, filtered_out: 0, passed_through: 0 };
   private readonly exportMap = new Map<string, JsonObject>();
@@ -242,9 +96,8 @@ export class SummaryState {
   readonly completeness = new Completeness();
 
   constructor(opts: SummaryOptions = {}) {
-    this.maxUsers = opts.maxUsers ?? DEFAULT_MAX_USERS;
-    this.maxSummaries = opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES;
-    this.maxErrorsPerUser = opts.maxErrorsPerUser ?? DEFAULT_MAX_ERRORS_PER_USER;
+    this.batches = new UserBatches(opts.maxUsers ?? DEFAULT_MAX_USERS, opts.maxErrorsPerUser ?? DEFAULT_MAX_ERRORS_PER_USER);
+    this.summaries = new FirstTexts(opts.maxSummaries ?? DEFAULT_MAX_SUMMARIES);
     this.group = opts.group ?? null;
     this.jobOverride = opts.job ?? null;
     this.now = opts.now;
@@ -263,7 +116,7 @@ export class SummaryState {
     const category = typeof event.category === 'string' ? event.category : UNKNOWN_CATEGORY;
     addCount(this.byCategory, category, 1);
     const ts = event.timestamp;
-    const time = canonicalTime(ts);
+    const time = dataTime(ts);
     if (time !== null) {
       if (this.first === null || time < this.first) this.first = time;
       if (this.last === null || time > this.last) this.last = time;
@@ -290,24 +143,12 @@ export class SummaryState {
     const key = userKey(event);
     this.users.add(key);
     const message = typeof event.message === 'string' ? event.message : '';
+    this.summaries.offer(`${category}: ${key} - ${message === '' ? 'No details' : message}`);
 
-    const text = `${category}: ${key} - ${message === '' ? 'No details' : message}`;
-    this.offerSummary(text);
-
-    if (this.maxUsers === 0) return;
-    let batch = this.batches.get(key);
-    if (batch === undefined) {
-      if (this.batchCeiling !== null && key >= this.batchCeiling) return;
-      batch = { email: null, name: 'Unknown', center: null, count: 0, errors: [], sorted: true };
-      this.admitBatch(key, batch);
-    }
     const uc = event.user_context;
-    // A user's key is their email when they have one, so any email seen for the key is the key.
-    if (batch.email === null && isPlainObject(uc) && typeof uc.email === 'string' && uc.email !== '') batch.email = uc.email;
-    batch.name = betterName(batch.name, nameOf(uc));
-    batch.center = smallerCenter(batch.center, centerOf(uc));
-    batch.count++;
-    this.offerError(batch, {
+    const batch = this.batches.note(key, emailOf(uc), nameOf(uc), centerOf(uc), 1);
+    if (batch === null) return;
+    this.batches.offerError(batch, {
       category,
       message,
       action_needed: action,
@@ -343,50 +184,16 @@ export class SummaryState {
     this.completeness.observe(rec);
   }
 
+  /** The export records seen, each once, in a fixed order. */
   get exports(): JsonObject[] {
     return [...this.exportMap].sort((a, b) => cmp(a[0], b[0])).map((e) => e[1]);
   }
 
-  private offerSummary(text: string): void {
-    if (this.maxSummaries === 0) return;
-    if (this.summaryCeiling !== null && text >= this.summaryCeiling) return;
-    this.summaryList.push(text);
-    if (this.summaryList.length >= 2 * this.maxSummaries + 64) this.compactSummaries();
-  }
-
-  private compactSummaries(): void {
-    this.summaryList.sort(cmp);
-    if (this.summaryList.length > this.maxSummaries) {
-      this.summaryList.length = this.maxSummaries;
-      // Equal texts may still enter (duplicates count), so the ceiling is exclusive of greater ones only.
-      this.summaryCeiling = this.summaryList[this.maxSummaries - 1]! + '\u0000';
-    }
-  }
-
-  private admitBatch(key: string, batch: BatchState): void {
-    this.batches.set(key, batch);
-    if (this.batches.size >= 2 * this.maxUsers + 64) {
-      const keys = [...this.batches.keys()].sort(cmp);
-      for (let i = this.maxUsers; i < keys.length; i++) this.batches.delete(keys[i]!);
-      this.batchCeiling = keys[this.maxUsers - 1]! + '\u0000';
-    }
-  }
-
-  private offerError(batch: BatchState, err: BatchError): void {
-    if (this.maxErrorsPerUser === 0) return;
-    batch.errors.push(err);
-    batch.sorted = false;
-    if (batch.errors.length >= 2 * this.maxErrorsPerUser + 4) compactErrors(batch, this.maxErrorsPerUser);
-  }
-
-  /**
-   * Lowers the caps (a merge adopts the smallest caps among its partials). Safe at any time:
-   * each list is "the first N in a fixed order", and the first N of a longer list stay first.
-   */
+  /** Lowers the caps (a merge adopts the smallest caps among its partials); safe at any time. */
   lowerLimits(l: SummaryLimits): void {
-    this.maxUsers = Math.min(this.maxUsers, l.max_users);
-    this.maxSummaries = Math.min(this.maxSummaries, l.max_summaries);
-    this.maxErrorsPerUser = Math.min(this.maxErrorsPerUser, l.max_errors_per_user);
+    this.batches.maxUsers = Math.min(this.batches.maxUsers, l.max_users);
+    this.summaries.cap = Math.min(this.summaries.cap, l.max_summaries);
+    this.batches.maxErrors = Math.min(this.batches.maxErrors, l.max_errors_per_user);
   }
 
   /** Adds a partial state (or an uncapped summary) built with the same limits. */
@@ -401,23 +208,11 @@ export class SummaryState {
     for (const [k, v] of Object.entries(p.errors_by_category)) addCount(this.errorsByCategory, k, v);
     for (const [k, v] of Object.entries(p.actions_by_category)) for (const [a, n] of Object.entries(v)) this.addAction(k, a, n);
     for (const u of p.affected_users) this.users.add(u);
-    for (const s of p.summaries) this.offerSummary(s);
+    for (const s of p.summaries) this.summaries.offer(s);
     this.timeline.merge(p.errors_over_time);
-    if (this.maxUsers > 0) {
-      for (const b of p.user_batches) {
-        const key = b.email ?? b.name;
-        let batch = this.batches.get(key);
-        if (batch === undefined) {
-          if (this.batchCeiling !== null && key >= this.batchCeiling) continue;
-          batch = { email: null, name: 'Unknown', center: null, count: 0, errors: [], sorted: true };
-          this.admitBatch(key, batch);
-        }
-        batch.email ??= b.email;
-        batch.name = betterName(batch.name, b.name);
-        batch.center = smallerCenter(batch.center, b.center_id);
-        batch.count += b.error_count;
-        for (const e of b.errors) this.offerError(batch, e);
-      }
+    for (const b of p.user_batches) {
+      const batch = this.batches.note(b.email ?? b.name, b.email, b.name, b.center_id, b.error_count);
+      if (batch !== null) for (const e of b.errors) this.batches.offerError(batch, e);
     }
     this.input.records += p.input.records;
     this.input.bad_lines += p.input.bad_lines;
@@ -427,6 +222,7 @@ export class SummaryState {
     this.completeness.merge(p.runs, p.incomplete_reasons);
   }
 
+  /** The job: --job, else every job the events named (sorted, comma-joined), else null. */
   get job(): string | null {
     if (this.jobOverride !== null) return this.jobOverride;
     if (this.jobs.size === 0) return null;
@@ -438,27 +234,11 @@ export class SummaryState {
     return this.now ?? new Date().toISOString();
   }
 
-  private batchList(): UserBatch[] {
-    const keys = [...this.batches.keys()].sort(cmp).slice(0, this.maxUsers);
-    return keys.map((k) => {
-      const b = this.batches.get(k)!;
-      if (!b.sorted || b.errors.length > this.maxErrorsPerUser) compactErrors(b, this.maxErrorsPerUser);
-      return {
-        email: b.email,
-        name: b.name,
-        center_id: b.center,
-        error_count: b.count,
-        errors: b.errors.slice(),
-        errors_omitted: b.count - b.errors.length,
-      };
-    });
-  }
-
   private common(allUsers: boolean): Omit<Summary, 'kind'> {
     const users = [...this.users].sort(cmp);
-    const shown = allUsers ? users : users.slice(0, this.maxUsers);
-    this.compactSummaries();
-    const batches = this.batchList();
+    const shown = allUsers ? users : users.slice(0, this.batches.maxUsers);
+    const summaries = this.summaries.first();
+    const batches = this.batches.first();
     const errorsByCategory = countRecord(this.errorsByCategory);
     const fields: Record<string, number> = {};
     for (const [k, v] of Object.entries(errorsByCategory)) fields[toFieldName(k)] = (fields[toFieldName(k)] ?? 0) + v;
@@ -488,14 +268,14 @@ export class SummaryState {
       affected_users_omitted: users.length - shown.length,
       user_batches: batches,
       user_batches_omitted: users.length - batches.length,
-      summaries: this.summaryList.slice(),
-      summaries_omitted: this.errors - this.summaryList.length,
+      summaries,
+      summaries_omitted: this.errors - summaries.length,
       errors_over_time: this.timeline.toJSON(),
       input: { ...this.input },
       exports: this.exports,
       complete: reasons.length === 0,
       incomplete_reasons: reasons,
-      limits: { max_users: this.maxUsers, max_summaries: this.maxSummaries, max_errors_per_user: this.maxErrorsPerUser },
+      limits: { max_users: this.batches.maxUsers, max_summaries: this.summaries.cap, max_errors_per_user: this.batches.maxErrors },
     };
   }
 
@@ -509,25 +289,6 @@ export class SummaryState {
     const c = this.common(true);
     return { kind: 'summary_partial', ...c, complete: this.completeness.incompleteReasons().length === 0, jobs: [...this.jobs].sort(cmp), runs: {} };
   }
-}
-
-/** A known name beats "Unknown"; between two known names the smaller wins (order-free). */
-function betterName(a: string, b: string): string {
-  if (a === 'Unknown') return b;
-  if (b === 'Unknown') return a;
-  return b < a ? b : a;
-}
-
-function smallerCenter(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return b < a ? b : a;
-}
-
-function compactErrors(batch: BatchState, cap: number): void {
-  batch.errors.sort(compareBatchErrors);
-  if (batch.errors.length > cap) batch.errors.length = cap;
-  batch.sorted = true;
 }
 
 /** The collector for library users (notify summarizes events itself with this). */

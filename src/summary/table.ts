@@ -1,7 +1,8 @@
 // The summary for a person at a terminal: the counts, and a bar per category drawn in text.
 import stringWidth from 'string-width';
-import type { Summary } from './summary.js';
+import type { Summary } from './record.js';
 
+/** How much of the summary the terminal table shows. */
 export interface TableOptions {
   /** Width of the longest bar, in characters. */
   barWidth?: number;

@@ -4,7 +4,9 @@
 // buckets fit the cap": a function of the set of error times, not of how the input was split.
 import { isPlainObject, type JsonValue } from '../event/event.js';
 
+/** The chain of bucket units, finest first, each a whole number of the one before. */
 export const TIMELINE_UNITS = ['1m', '5m', '15m', '1h', '6h', '1d', '1mo', '1y'] as const;
+/** One unit of the chain. */
 export type TimelineUnit = (typeof TIMELINE_UNITS)[number];
 
 /** Non-empty buckets kept at most: 4 hours by the minute, ~7 KB of JSON. */
@@ -37,6 +39,7 @@ export function nextBucket(start: number, unit: TimelineUnit): number {
   return unit === '1mo' ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1) : Date.UTC(d.getUTCFullYear() + 1, 0, 1);
 }
 
+/** True for a unit of the chain (a partial read back is checked with it). */
 export function isTimelineUnit(v: unknown): v is TimelineUnit {
   return typeof v === 'string' && (TIMELINE_UNITS as readonly string[]).includes(v);
 }
@@ -62,7 +65,7 @@ export class Timeline {
     return TIMELINE_UNITS[this.unit]!;
   }
 
-  /** One error at a canonical ISO time (canonicalTime's output), or null when it has none. */
+  /** One error at a canonical ISO time (dataTime's output), or null when it has none. */
   add(time: string | null): void {
     if (time === null) {
       this.untimed++;
