@@ -69,7 +69,8 @@ export {
   type BatchError,
 } from './summary/summary.js';
 export { renderSummaryTable, type TableOptions } from './summary/table.js';
-export { renderHtmlReport, compareCategories, escapeHtml, DEFAULT_REPORT_USERS, type HtmlReportOptions } from './summary/report-html.js';
+export { renderHtmlReport, compareCategories, DEFAULT_REPORT_USERS, type HtmlReportOptions } from './summary/report-html.js';
+export { escapeHtml } from './summary/report-text.js';
 export { Timeline, TIMELINE_UNITS, TIMELINE_MAX_BUCKETS, type ErrorsOverTime, type TimelineUnit } from './summary/timeline.js';
 
 // export-csv and import-csv: safe CSV out, CSV back in, durable files.

@@ -1,14 +1,15 @@
 // The run as one self-contained HTML page for support staff: no script, no network (a CSP that
 // allows neither), inline CSS and SVG drawn here. Reads any summary-shaped record defensively
 // (notify passes what it received), escapes every string and redacts secrets as the CSV does.
-// Length: over 350 lines, not split yet: the page and its CSS, and the SVG charts drawn here,
-// are two files to be (left whole for now).
+// This file is the page and its CSS; the SVG charts are report-charts.ts, the shared escaping
+// and formatting report-text.ts.
 import { readFileSync } from 'node:fs';
 import { durationText } from '../cli/duration.js';
-import { isPlainObject, defaultAction, num, obj, str, type JsonObject, type JsonValue } from '../event/event.js';
-import { redactValue } from '../redact/redact.js';
-import { bucketStart, isTimelineUnit, nextBucket, TIMELINE_UNITS, type TimelineUnit } from './timeline.js';
+import { isPlainObject, num, obj, str, type JsonObject, type JsonValue } from '../event/event.js';
+import { categoryChart, timeChart } from './report-charts.js';
+import { arr, bdi, countsOf, fmt, plural, t, timeText } from './report-text.js';
 
+/** How much the report shows, and what it compares with. */
 export interface HtmlReportOptions {
   /** The previous run's summaries (--compare): matched to each summary by group. */
   previous?: JsonObject[] | null;
@@ -24,6 +25,7 @@ export interface HtmlReportOptions {
   version?: string | null;
 }
 
+/** Rows of the users table by default. */
 export const DEFAULT_REPORT_USERS = 50;
 
 let ownVersion: string | null | undefined;
@@ -38,75 +40,10 @@ function packageVersion(): string | null {
   return ownVersion;
 }
 
-// ---- reading a summary defensively -------------------------------------------------------
-
-function arr(v: JsonValue | undefined): JsonValue[] {
-  return Array.isArray(v) ? v : [];
-}
-
-/** Category → count, largest first then by name (the order the summary writes). */
-function countsOf(v: JsonValue | undefined): Array<[string, number]> {
-  return Object.entries(obj(v))
-    .map(([k, n]) => [k, num(n)] as [string, number])
-    .filter(([, n]) => n > 0)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-}
-
-/**
- * The actions of a category with their counts. Two shapes are read: `{category: {action: count}}`
- * (the current summary) and the older `{category: action}`, whose count is not known (null).
- */
-export function actionsOf(summary: JsonObject, category: string): Array<[string, number | null]> {
-  const a = obj(summary.actions_by_category)[category];
-  if (typeof a === 'string' && a !== '') return [[a, null]];
-  if (isPlainObject(a)) return countsOf(a);
-  const d = defaultAction(category);
-  return d ? [[d, null]] : [];
-}
-
 function groupKey(s: JsonObject): string {
   const g = s.group;
   return isPlainObject(g) ? `${String(g.by)}\u0000${String(g.value)}` : '';
 }
-
-// ---- text ----------------------------------------------------------------------------------
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes for text and attribute values alike. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-/** A string from the data: secrets redacted (as in the CSV), then escaped. */
-function t(v: JsonValue | undefined | null): string {
-  return escapeHtml(redactValue(v === null || v === undefined ? '' : String(v)));
-}
-
-/** Data text isolated from its surroundings, so a right-to-left name cannot reorder the line. */
-function bdi(v: JsonValue | undefined | null): string {
-  return `<bdi>${t(v)}</bdi>`;
-}
-
-const NUMBER = new Intl.NumberFormat('en-US');
-function fmt(n: number): string {
-  return NUMBER.format(n);
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${fmt(n)} ${n === 1 ? one : many}`;
-}
-
-/** "2026-11-21 10:15 UTC" (seconds when they are not zero). */
-function timeText(iso: string | null): string {
-  if (iso === null) return '—';
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) return t(iso);
-  const s = new Date(ms).toISOString();
-  return `${s.slice(0, 10)} ${s.slice(11, s.slice(17, 19) === '00' ? 16 : 19)} UTC`;
-}
-
-// ---- sections ------------------------------------------------------------------------------
 
 function glance(s: JsonObject): string {
   const errors = num(s.error_count);
@@ -170,102 +107,6 @@ function glance(s: JsonObject): string {
   }
   out.push(`<dl class="facts">${rows.map(([k, v]) => `<dt>${k}</dt><dd>${v}</dd>`).join('')}</dl>`);
   return `<section class="card" aria-labelledby="h-glance"><h2 id="h-glance">The run at a glance</h2>${out.join('')}</section>`;
-}
-
-function categoryChart(s: JsonObject): string {
-  const cats = countsOf(s.errors_by_category);
-  const errors = num(s.error_count);
-  if (!cats.length) return `<section class="card" aria-labelledby="h-cat"><h2 id="h-cat">Errors by category</h2><p class="muted">No errors in this run.</p></section>`;
-  const max = cats[0]![1];
-  const items = cats.map(([c, n], i) => {
-    const w = Math.max(0.5, (n / max) * 100);
-    const share = errors > 0 ? Math.round((n / errors) * 1000) / 10 : 0;
-    const actions = actionsOf(s, c);
-    return (
-      `<li class="bar-row" data-category="${t(c)}" data-count="${n}">` +
-      `<div class="bar-head"><span class="cat">${bdi(c)}</span><span class="num">${fmt(n)} <span class="muted">${share}%</span></span></div>` +
-      `<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true"><rect class="track" width="100" height="10"/><rect class="c${i % 8}" width="${w.toFixed(2)}" height="10"/></svg>` +
-      (actions.length
-        ? `<ul class="actions">${actions.map(([a, k]) => `<li><span class="a-label">action</span> <code>${bdi(a)}</code>${k !== null ? ` <span class="num">× ${fmt(k)}</span>` : ''}</li>`).join('')}</ul>`
-        : '') +
-      `</li>`
-    );
-  });
-  return `<section class="card" aria-labelledby="h-cat"><h2 id="h-cat">Errors by category</h2><ol class="bars">${items.join('')}</ol></section>`;
-}
-
-interface TimeBar {
-  start: number;
-  end: number;
-  n: number;
-}
-
-/** The histogram on a display unit (a coarser one of the same chain when there are too many bars), gaps filled. */
-export function timeBars(h: { bucket: TimelineUnit; counts: Record<string, number> }, maxBars: number): { unit: TimelineUnit; bars: TimeBar[] } {
-  const points = Object.entries(h.counts)
-    .map(([k, n]) => [Date.parse(k), n] as [number, number])
-    .filter(([ms, n]) => !Number.isNaN(ms) && n > 0)
-    .sort((a, b) => a[0] - b[0]);
-  let u = TIMELINE_UNITS.indexOf(h.bucket);
-  if (!points.length) return { unit: h.bucket, bars: [] };
-  const lo = points[0]![0];
-  const hi = points[points.length - 1]![0];
-  const count = (unit: TimelineUnit) => {
-    let k = 0;
-    for (let s = bucketStart(lo, unit); s <= hi && k <= maxBars; s = nextBucket(s, unit)) k++;
-    return k;
-  };
-  while (u < TIMELINE_UNITS.length - 1 && count(TIMELINE_UNITS[u]!) > maxBars) u++;
-  const unit = TIMELINE_UNITS[u]!;
-  const sums = new Map<number, number>();
-  for (const [ms, n] of points) {
-    const s = bucketStart(ms, unit);
-    sums.set(s, (sums.get(s) ?? 0) + n);
-  }
-  const bars: TimeBar[] = [];
-  if (count(unit) <= maxBars) {
-    for (let s = bucketStart(lo, unit); s <= hi; s = nextBucket(s, unit)) bars.push({ start: s, end: nextBucket(s, unit), n: sums.get(s) ?? 0 });
-  } else {
-    // Centuries of span even by the year: the non-empty years only.
-    for (const [s, n] of [...sums].sort((a, b) => a[0] - b[0])) bars.push({ start: s, end: nextBucket(s, unit), n });
-  }
-  return { unit, bars };
-}
-
-const UNIT_TEXT: Record<TimelineUnit, string> = { '1m': 'minute', '5m': '5 minutes', '15m': '15 minutes', '1h': 'hour', '6h': '6 hours', '1d': 'day', '1mo': 'month', '1y': 'year' };
-
-function timeChart(s: JsonObject, maxBars: number): string {
-  const head = `<section class="card" aria-labelledby="h-time"><h2 id="h-time">Errors over time</h2>`;
-  const h = obj(s.errors_over_time);
-  const errors = num(s.error_count);
-  if (errors === 0) return `${head}<p class="muted">No errors in this run.</p></section>`;
-  if (!isTimelineUnit(h.bucket)) return `${head}<p class="muted">This summary carries no time histogram (made by an older analyze).</p></section>`;
-  const counts: Record<string, number> = {};
-  for (const [k, v] of Object.entries(obj(h.counts))) counts[k] = num(v);
-  const { unit, bars } = timeBars({ bucket: h.bucket, counts }, maxBars);
-  const untimed = num(h.untimed);
-  const note = untimed ? `<p class="muted">${plural(untimed, 'error')} without a usable time ${untimed === 1 ? 'is' : 'are'} not in the chart.</p>` : '';
-  if (!bars.length) return `${head}<p class="muted">No error had a usable time.</p>${note}</section>`;
-  const max = Math.max(...bars.map((b) => b.n));
-  const W = 10;
-  const rects = bars
-    .map((b, i) => {
-      const hgt = b.n === 0 ? 0 : Math.max(1.5, (b.n / max) * 100);
-      return `<rect x="${i * W + 1}" y="${(100 - hgt).toFixed(2)}" width="${W - 2}" height="${hgt.toFixed(2)}" data-count="${b.n}"><title>${timeText(new Date(b.start).toISOString())}: ${plural(b.n, 'error')}</title></rect>`;
-    })
-    .join('');
-  const grid = [25, 50, 75].map((y) => `<line x1="0" x2="${bars.length * W}" y1="${y}" y2="${y}"/>`).join('');
-  const first = bars[0]!;
-  const last = bars[bars.length - 1]!;
-  return (
-    head +
-    `<p class="muted">Errors per ${UNIT_TEXT[unit]} (UTC); the tallest bar is ${plural(max, 'error')}.</p>` +
-    `<figure class="timechart"><div class="plot"><div class="ymax">${fmt(max)}</div>` +
-    `<svg viewBox="0 0 ${bars.length * W} 100" preserveAspectRatio="none" role="img" aria-label="Errors per ${UNIT_TEXT[unit]}, ${timeText(new Date(first.start).toISOString())} to ${timeText(new Date(last.end).toISOString())}"><g class="grid">${grid}</g><g class="cols">${rects}</g></svg></div>` +
-    `<figcaption class="xaxis"><span>${timeText(new Date(first.start).toISOString())}</span><span>${timeText(new Date(last.end).toISOString())}</span></figcaption></figure>` +
-    note +
-    `</section>`
-  );
 }
 
 function usersTable(s: JsonObject, maxRows: number): string {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { actionsOf, compareCategories, escapeHtml, renderHtmlReport, timeBars } from '../../../src/summary/report-html.js';
+import { compareCategories, renderHtmlReport } from '../../../src/summary/report-html.js';
+import { timeBars } from '../../../src/summary/report-charts.js';
+import { actionsOf, escapeHtml } from '../../../src/summary/report-text.js';
 import { summarizeEvents } from '../../../src/summary/summary.js';
 import type { JsonObject } from '../../../src/event/event.js';
 
