@@ -23,6 +23,7 @@ function clockFromEnv(): (() => number) | undefined {
   return () => ms;
 }
 
+/** The notify binary: its flags, checked and turned into NotifyOptions for the stage. */
 export default defineCommand({
   meta: {
     name: 'notify',

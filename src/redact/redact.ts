@@ -41,9 +41,6 @@ export function secretName(path: string): boolean {
   return last > 0 && ENCODED_FORM.has(words[last]!) && isSecretNoun(words, last - 1);
 }
 
-/** Kept for callers that test one key name (notify's webhook summary). */
-export const SECRET_KEY = { test: (key: string): boolean => secretName(key) };
-
 // One alternation, tried once per string cell; each branch starts with a literal so the
 // regexp engine rejects ordinary text quickly.
 const SECRET_VALUE = new RegExp(
