@@ -40,6 +40,34 @@ describe('csv/read/stream-reader', () => {
     expect(rows[0]!.rec).toEqual({ k: 'x', v: 'a;b', f: '=1+2' });
   });
 
+  it('CRLF line breaks, also inside a quoted cell (kept there), in one-byte chunks', () => {
+    const text = 'id,note\r\n1,"a\r\nb"\r\n2,c\r\n';
+    const { rows, bad } = parseAll([...Buffer.from(text)].map((b) => Buffer.from([b])));
+    expect(rows).toEqual([
+      { rec: { id: '1', note: 'a\r\nb' }, line: 2 },
+      { rec: { id: '2', note: 'c' }, line: 4 },
+    ]);
+    expect(bad).toEqual([]);
+  });
+
+  it('lenient by default: a quote inside an unquoted cell is a literal; --strict-quotes reports it with its reason', () => {
+    // (Strict, quotes are paired across lines before a record is parsed: these lines pair theirs.)
+    const text = 'pos,n\n3"7"N,1\n"a"b,2\n';
+    expect(parseAll([text]).rows.map((r) => r.rec)).toEqual([{ pos: '3"7"N', n: '1' }, { pos: '"a"b', n: '2' }]);
+    const strict = parseAll([text], { strictQuotes: true });
+    expect(strict.rows).toEqual([]);
+    expect(strict.bad.map((b) => [b.line, b.error, b.raw])).toEqual([
+      [2, 'malformed quoted cell: Invalid Opening Quote: a quote is found on field 0', '3"7"N,1'],
+      [3, 'malformed quoted cell: Invalid Closing Quote: got "b"', '"a"b,2'],
+    ]);
+  });
+
+  it('an unclosed quote names the line it opened on and the last line of the file', () => {
+    const { rows, bad } = parseAll(['a,b\n1,2\n3,"x\ny\nz\n']);
+    expect(rows.map((r) => r.rec)).toEqual([{ a: '1', b: '2' }]);
+    expect(bad.map((b) => [b.line, b.error])).toEqual([[3, 'unclosed quote: the quoted cell opened here runs to the end of the file (line 5)']]);
+  });
+
   it('agrees with csv-parse on any valid CSV in any chunking (property)', () => {
     const cell = fc.string({ unit: fc.constantFrom('a', 'b', ',', '"', '\n', '\r\n', ' ', 'é') as fc.Arbitrary<string>, maxLength: 6 });
     fc.assert(
