@@ -3,6 +3,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { DataError } from '../../cli/errors.js';
 import { CsvScanner, type ScannedRecord } from '../../csv/read/byte-scanner.js';
+import { dialect, parseRecord, Until, type Parsed } from '../../csv/read/engine.js';
 import { lastByte, readRange } from './io.js';
 
 /** A torn tail bigger than this is not a torn row but a malformed file; refuse rather than cut. */
@@ -50,9 +51,11 @@ export function headerMismatch(path: string, opts: ScanOptions, got: string[]): 
  */
 function looksLikeOneTornRecord(tail: Buffer, opts: ScanOptions): boolean {
   const lines = tail.toString('utf8').split(/\r?\n/);
+  const d = dialect(opts.delimiter, opts.quote);
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line && line.split(opts.delimiter).length >= opts.columns.length && !line.includes(opts.quote)) return false;
+    if (!line || line.includes(opts.quote)) continue;
+    if ((parseRecord(line, 0, line.length, d, Until.Record) as Parsed).cells.length >= opts.columns.length) return false;
   }
   return true;
 }
