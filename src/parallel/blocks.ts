@@ -3,6 +3,8 @@
 // buffers (no garbage per read for the main thread to collect). A line that grows past
 // --max-line-bytes across reads is not buffered: it becomes an oversize report, as in LineSplitter.
 
+import { bomLength } from '../stream/bom.js';
+
 /** Whole lines of one source, the first of them at `startLine`. */
 export interface Block {
   file: string;
@@ -146,7 +148,7 @@ export class BlockCutter {
     const last = this.cur.lastIndexOf(NL, this.used + n - 1);
     this.used += n;
     if (last >= this.used - n) this.whole = last + 1;
-    if (this.bom === -1 && this.used >= 3) this.bom = this.cur[0] === 0xef && this.cur[1] === 0xbb && this.cur[2] === 0xbf ? 3 : 0;
+    if (this.bom === -1 && this.used >= 3) this.bom = bomLength(this.cur.subarray(0, 3)) === 3 ? 3 : 0;
   }
 
   /** BOM bytes in the line begun (only the source's first line has them). */
