@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { stringify as stringifySync } from 'csv-stringify/sync';
 import { stringify } from 'csv-stringify';
-import { ChunkBuffer, RowBuilder, makeRowEncoder } from '../dist/csv/write/csv-encoder.js';
+import { ChunkBuffer, makeRowEncoder } from '../dist/csv/write/encode.js';
+import { RowBuilder } from '../dist/csv/write/row-builder.js';
 import { EVENT_COLUMNS } from '../dist/csv/write/flatten.js';
 
 const file = process.argv[2] ?? 'bench/data/events-100k.ndjson';

@@ -3,7 +3,7 @@
 // empty cell is "" (CSV cannot tell an empty string from a null, so nothing is invented).
 import { Readable } from 'node:stream';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
-import { validateFormat } from '../csv/write/csv-encoder.js';
+import { validateFormat } from '../csv/write/encode.js';
 import { charOption, listOption } from '../cli/options.js';
 import { CsvRowParser, type ImportOptions } from '../csv/read/stream-reader.js';
 import { readCsvRows } from '../csv/read/located-records.js';

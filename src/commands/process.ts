@@ -17,6 +17,7 @@ import { loadRegistry, NO_REGISTRY } from '../rules/registry.js';
 import { readCsvRecords } from '../csv/read/located-records.js';
 import type { RegistryIndex, RulePack } from '../rules/types.js';
 
+/** process's settings: the job name, the clock, rule packs, registry and the input's form. */
 export interface ProcessOptions {
   job?: string | null;
   /** Timestamp for records that carry none (default: the time the stage was made). */

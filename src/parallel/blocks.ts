@@ -43,6 +43,7 @@ function countLines(buf: Buffer): number {
   return n;
 }
 
+/** Cuts one source's reads into blocks of whole lines in reused buffers, counting lines so reports keep their FILE:LINE. */
 export class BlockCutter {
   private cur: Buffer;
   /** Bytes in cur. */

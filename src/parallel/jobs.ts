@@ -6,6 +6,7 @@ import type { ToolArgs } from '../cli/run.js';
 /** More threads than this stop paying: the main thread's reading and writing is the limit. */
 export const MAX_DEFAULT_JOBS = 8;
 
+/** The --jobs flag (worker threads; default: the cores, at most MAX_DEFAULT_JOBS). */
 export const jobsArg = {
   jobs: {
     type: 'string',

@@ -5,6 +5,7 @@ import { readNdjson, type Item, type Source } from '../stream/ndjson-reader.js';
 import type { BadLine, BadLinePolicy } from '../stream/bad-lines.js';
 import type { Block } from './blocks.js';
 
+/** A block's records parsed in a worker, with its bad lines in input order. */
 export interface ParsedBlock {
   /** Records parsed. */
   records: number;

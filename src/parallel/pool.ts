@@ -40,6 +40,7 @@ interface Slot {
   busy: number;
 }
 
+/** Worker threads running one task module; blocks go to the least busy worker, results come back in input order. */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly waiting = new Map<number, Waiting>();

@@ -17,6 +17,7 @@ export const BLOCK_BYTES = 1024 * 1024;
 /** Blocks in flight per worker: one being worked on, one waiting. */
 const IN_FLIGHT_PER_JOB = 2;
 
+/** Which task the workers run, how many, and its configuration (null: stay on the main thread). */
 export interface ParallelPlan {
   /** A module of parallel/tasks/. */
   task: string;
@@ -35,11 +36,13 @@ export interface ParallelPlan {
 
 /** What the command gets: records parsed here (small inputs, the first blocks) or a worker's result. */
 export type ParallelBatch<R> = Item[] | WorkerBatch<R>;
+/** A block's result from a worker, with the number of records it held (for --progress). */
 export interface WorkerBatch<R> {
   records: number;
   result: R;
 }
 
+/** Whether a batch came back from a worker (else: records parsed on the main thread). */
 export function isWorkerBatch<R>(b: ParallelBatch<R>): b is WorkerBatch<R> {
   return !Array.isArray(b);
 }

@@ -23,6 +23,7 @@ import { parseLogLine } from './log-line.js';
 import { NO_REGISTRY, primaryEmail } from './registry.js';
 import type { DirectoryEntry, EntryContext, EntryRule, Finding, LogRule, RegistryIndex, RegistryPerson, RuleResult, RulePack } from './types.js';
 
+/** The packs to run, rules to skip, the registry and the clock. */
 export interface EngineOptions {
   packs: RulePack[];
   /** Rule ids to skip (--disable-rule). */
@@ -33,6 +34,7 @@ export interface EngineOptions {
   now: string;
 }
 
+/** What the engine saw: entries, log lines and findings, for the run record. */
 export interface EngineStats {
   entries: number;
   logLines: number;
@@ -44,8 +46,10 @@ export interface EngineStats {
 
 /** Id of the engine's own rules, so every event names the rule behind it. */
 export const SUCCESS_RULE = 'success';
+/** Id of the engine's rule for a log error no pack recognised. */
 export const UNKNOWN_LOG_RULE = 'unknown-log-error';
 
+/** Runs the packs over directory entries and log lines, emitting one event per finding. */
 export interface RuleEngine {
   entry(item: Item, emit: Emit): void;
   entryValue(entry: DirectoryEntry, file: string, line: number, emit: Emit): void;

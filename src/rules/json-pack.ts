@@ -4,6 +4,7 @@ import { getPath, parseWhere, type Predicate } from '../stream/filters.js';
 import { isPlainObject, type EventType, type JsonObject, type JsonValue } from '../event/event.js';
 import type { EntryRule, LogRule, Rule, RulePack } from './types.js';
 
+/** A rule pack that cannot be loaded, with where it is wrong. */
 export class PackError extends Error {}
 
 function str(o: JsonObject, key: string, where: string, required = true): string | undefined {

@@ -13,6 +13,7 @@ import type { Rule, RulePack } from './types.js';
 
 /** Packs that ship with the toolkit, by name. */
 export const BUILTIN_PACKS: Readonly<Record<string, RulePack>> = { 'user-management': userManagementPack };
+/** The pack process runs when --rules names none. */
 export const DEFAULT_PACK = 'user-management';
 
 const ID = /^[a-z0-9][a-z0-9._-]*$/i;

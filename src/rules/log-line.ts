@@ -22,6 +22,7 @@ function level(l: string): string {
   return l === 'WARN' ? 'WARNING' : l === 'FATAL' ? 'CRITICAL' : l;
 }
 
+/** A log line's timestamp, level and message (the prefix the original job wrote), or the whole line as the message. */
 export function parseLogLine(text: string): LogLine {
   const c = text.charCodeAt(0);
   if (c >= 48 && c <= 57) {

@@ -25,11 +25,13 @@ export interface DirectoryEntry {
   raw: JsonObject;
 }
 
+/** A directory entry's permission on a study. */
 export interface Authorization {
   study_id: string;
   activities: string[];
 }
 
+/** An e-mail address of a registry person, and whether it is verified. */
 export interface RegistryEmail {
   mail: string;
   verified: boolean;
@@ -74,6 +76,7 @@ export interface Finding {
   stop?: boolean;
 }
 
+/** What a rule returns: findings, or nothing to report. */
 export type RuleResult = Finding | Finding[] | null | undefined | false;
 
 /** Per-entry context: the registry, lookups done once for this entry, and run-wide memory. */
@@ -92,6 +95,7 @@ export interface EntryContext {
   line: number;
 }
 
+/** What every rule declares: id, category and description. */
 export interface RuleInfo {
   /** Stable id (kebab-case): used by --disable-rule, in event ids and in details.rule. */
   id: string;
@@ -102,6 +106,7 @@ export interface RuleInfo {
   action_needed?: string;
 }
 
+/** A rule run on each directory entry. */
 export interface EntryRule extends RuleInfo {
   on: 'entry';
   /** Runs even when an earlier rule stopped the flow (the original job's proactive checks 1b.x). */
@@ -121,10 +126,12 @@ export interface LogLine {
   timestamp: string | null;
 }
 
+/** What a log rule may consult. */
 export interface LogRuleContext {
   registry: RegistryIndex;
 }
 
+/** A rule matched against each log line's message. */
 export interface LogRule extends RuleInfo {
   on: 'log';
   /** Tested against the message (prefix removed). Named groups email, name, registry_id, auth_email, center_id fill user_context; others go to details. */
@@ -134,6 +141,7 @@ export interface LogRule extends RuleInfo {
   classify?(match: RegExpExecArray, line: LogLine, ctx: LogRuleContext): RuleResult;
 }
 
+/** An entry rule or a log rule. */
 export type Rule = EntryRule | LogRule;
 
 /** What an entry without errors yields: one success event. */
@@ -142,6 +150,7 @@ export interface SuccessInfo {
   details?: JsonObject;
 }
 
+/** A named set of rules and the categories they may use (built in, or a user's --rules file). */
 export interface RulePack {
   name: string;
   description: string;

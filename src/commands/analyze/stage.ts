@@ -26,6 +26,7 @@ import { notAnEvent, type AnalyzeFinal } from '../../parallel/tasks/analyze.js';
 /** merge-partial merges partial states into one partial state (a combiner, or a tree of merges). */
 export type AnalyzeMode = 'summary' | 'partial' | 'merge' | 'merge-partial';
 
+/** What analyze makes: a summary, partial states or their merge; grouping, filters and caps. */
 export interface AnalyzeOptions {
   mode?: AnalyzeMode;
   by?: GroupBy | null;
@@ -46,6 +47,7 @@ export interface AnalyzeOptions {
   drain?: () => Promise<void>;
 }
 
+/** analyze's pure core: events in, summaries (or partial states) out at the end. */
 export interface AnalyzeStage extends Stage {
   /** Error events seen so far (for --fail-on-errors). */
   readonly errorCount: number;

@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { resolve, basename } from 'node:path';
 import { createHash, type Hash } from 'node:crypto';
 import { defineCommand } from '../../cli/run.js';
-import { ColumnCollision, type RowBuilder } from '../../csv/write/csv-encoder.js';
+import { ColumnCollision, type RowBuilder } from '../../csv/write/row-builder.js';
 import { createRowBuilder, type ExportOptions } from '../../csv/write/output.js';
 import { checkTemplatePrivacy } from '../../csv/write/file-names.js';
 import { EVENT_COLUMNS } from '../../csv/write/flatten.js';

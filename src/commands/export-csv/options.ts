@@ -1,7 +1,8 @@
 // export-csv's flags: their definitions (the help and the typed ctx.args come from them), the
 // export options they give, and the checks made before the first row is written.
 import { commonArgs, filesArg, filterArgs, type ToolArgs, type ToolContext } from '../../cli/run.js';
-import { validateFormat, type RowBuilder } from '../../csv/write/csv-encoder.js';
+import { validateFormat } from '../../csv/write/encode.js';
+import { type RowBuilder } from '../../csv/write/row-builder.js';
 import { type ExportOptions } from '../../csv/write/output.js';
 import { compileTemplate } from '../../csv/write/file-names.js';
 import { forEachLeaf } from '../../csv/write/flatten.js';

@@ -4,7 +4,8 @@
 // record. A file that cannot be written fails its own record, not the stream (docs/csv.md).
 import { basename, resolve } from 'node:path';
 import type { Hash } from 'node:crypto';
-import { RowBuilder, makeRowEncoder } from '../../csv/write/csv-encoder.js';
+import { makeRowEncoder } from '../../csv/write/encode.js';
+import { RowBuilder } from '../../csv/write/row-builder.js';
 import { CsvOutput, SAFE_DEFAULT_POLICY, atomicSink, createRowBuilder, privacyColumnRule, streamSink, type ByteSink } from '../../csv/write/output.js';
 import { forEachLeaf } from '../../csv/write/flatten.js';
 import { isEvent, type JsonObject } from '../../event/event.js';

@@ -2,7 +2,7 @@
 // a push parser over raw bytes that frames records line by line, knows each record's file and
 // line, reports malformed rows as bad lines, and keeps no line longer than --max-line-bytes in
 // memory. The cells come from the one parser (engine.ts).
-import { makeRowEncoder } from '../write/csv-encoder.js';
+import { makeRowEncoder } from '../write/encode.js';
 import { unescapeFormula } from '../write/formula.js';
 import { CsvSyntaxError, countQuotes, dialect, parseRecord, quoteOpenAfter, splitLine, Until, type Dialect, type Parsed } from './engine.js';
 import type { BadLine } from '../../stream/bad-lines.js';

@@ -9,7 +9,7 @@ import { REDACTED, couldBeSecret, keyRule, redactValue } from '../../redact/reda
 import { decideColumn } from '../../redact/privacy.js';
 import { cellText, USER_FIELDS } from './flatten.js';
 import { SAFE_DEFAULT_POLICY, type PrivacyExport } from './output.js';
-import type { CellPolicy } from './csv-encoder.js';
+import type { CellPolicy } from './row-builder.js';
 
 /** A value made safe as one file-name component: no separators, no '..', no control characters. */
 export function safeFileComponent(value: string): string {

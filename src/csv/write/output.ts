@@ -2,7 +2,8 @@
 // encoded into reused buffers and handed to a sink (stdout, an atomic file, a string), and the
 // spill that holds rows until the header is known when the columns are discovered (docs/csv.md).
 // export-csv's command and the library's toCsv both build on it.
-import { ChunkBuffer, DEFAULT_FORMAT, RowBuilder, makeRowEncoder, type CellPolicy, type ColumnRule, type CsvFormat } from './csv-encoder.js';
+import { ChunkBuffer, DEFAULT_FORMAT, makeRowEncoder, type CsvFormat } from './encode.js';
+import { RowBuilder, type CellPolicy, type ColumnRule } from './row-builder.js';
 import { Spill, type SpillOptions } from './spill.js';
 import { EVENT_COLUMNS, USER_FIELDS } from './flatten.js';
 import { isEvent, isPlainObject, type JsonObject } from '../../event/event.js';

@@ -11,6 +11,7 @@ import type { Item } from '../../stream/ndjson-reader.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import type { Task } from './task.js';
 
+/** What an analyze worker needs: grouping, job, filters and caps, as the main thread decided them. */
 export interface AnalyzeTaskConfig {
   by: GroupBy | null;
   job: string | null;
@@ -18,6 +19,7 @@ export interface AnalyzeTaskConfig {
   filter: FilterOptions | null;
 }
 
+/** What an analyze worker sends per block: other stages' records in order, rejects and counts. */
 export interface AnalyzeBlock {
   /** Records of other kinds (run, export, summary…), as JSON text with their line, in input order. */
   others: Array<{ text: string; file: string; line: number }>;
@@ -37,6 +39,7 @@ export function notAnEvent(type: unknown): string | null {
   return type === 'error' || type === 'success' ? null : `not an event: event_type must be "error" or "success", got ${JSON.stringify(type ?? null)}`;
 }
 
+/** An analyze worker: keeps partial summary states over all its blocks, sent once at the end. */
 export function createTask(config: AnalyzeTaskConfig): Task<AnalyzeBlock> {
   const stats = { noTimestamp: 0 };
   const filter = config.filter ? buildFilter(config.filter, stats) : null;

@@ -1,11 +1,13 @@
 // export-csv's work per block in a worker: filters, cells (redaction, formula neutralisation) and
 // CSV encoding, for a fixed column list (the main thread decided it at the first record).
-import { ChunkBuffer, RowBuilder, makeRowEncoder, type CellPolicy, type CsvFormat } from '../../csv/write/csv-encoder.js';
+import { ChunkBuffer, makeRowEncoder, type CsvFormat } from '../../csv/write/encode.js';
+import { RowBuilder, type CellPolicy } from '../../csv/write/row-builder.js';
 import { buildFilter, type FilterOptions } from '../../stream/filters.js';
 import { stringifyExact } from '../../stream/exact-number.js';
 import type { Item } from '../../stream/ndjson-reader.js';
 import type { Spares, Task } from './task.js';
 
+/** What an export worker needs: the fixed columns, cell policy, dialect and filters. */
 export interface ExportTaskConfig {
   columns: string[];
   exclude?: string[];
@@ -17,6 +19,7 @@ export interface ExportTaskConfig {
   forwardKinds: boolean;
 }
 
+/** What an export worker sends per block: its rows encoded, and the records to forward. */
 export interface ExportBlock {
   /** The block's rows, encoded. */
   csv: Uint8Array;
@@ -28,6 +31,7 @@ export interface ExportBlock {
   noTimestamp: number;
 }
 
+/** An export-csv worker: filters, safe cells and CSV encoding of each block. */
 export function createTask(config: ExportTaskConfig, spares: Spares): Task<ExportBlock> {
   const builder = new RowBuilder(config.policy, config.columns, config.exclude);
   const encodeRow = makeRowEncoder(config.format);

@@ -3,12 +3,14 @@
 import type { Item } from '../../stream/ndjson-reader.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 
+/** A task's result for one block, with the buffers moved rather than copied. */
 export interface TaskOutput<R> {
   result: R;
   /** Buffers in the result handed over instead of copied (each must own its whole ArrayBuffer). */
   transfer?: ArrayBuffer[];
 }
 
+/** What a worker does with a block's records, one module per command under tasks/. */
 export interface Task<R> {
   /** Each batch of a block's records, in order; `reject` reports a record as a bad line (in input order with the parser's). */
   add(items: Item[], reject: (bad: BadLine) => void): void;

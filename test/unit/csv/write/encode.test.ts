@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
-import { ChunkBuffer, makeRowEncoder, RowBuilder, type CsvFormat } from '../../../../src/csv/write/csv-encoder.js';
+import { ChunkBuffer, makeRowEncoder, type CsvFormat } from '../../../../src/csv/write/encode.js';
+import { RowBuilder } from '../../../../src/csv/write/row-builder.js';
 
 const formats = fc.record({
   delimiter: fc.constantFrom(',', ';', '\t', '|', ' '),
@@ -10,7 +11,7 @@ const formats = fc.record({
 });
 const cell = fc.oneof(fc.string({ unit: 'grapheme' }), fc.string({ unit: fc.constantFrom('a', ',', ';', '"', "'", '\n', '\r', '\t', ' ', 'é', '名') }));
 
-describe('csv-encoder', () => {
+describe('encode and row-builder', () => {
   // csv-stringify leaves a lone CR (or LF in CRLF files) unquoted; we always quote line breaks (quoted_match
   // makes the reference do the same), since a bare CR splits the row in many readers.
   it('matches csv-stringify byte for byte on random rows (minimal quoting)', () => {
