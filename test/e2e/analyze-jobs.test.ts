@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, tempDir } from '../helpers/run.js';
+import { run, tempDir, bigAndSmallInputs } from '../helpers/run.js';
 
 const FORCE = { BATCH_EVENTS_PARALLEL_START: '1', BATCH_EVENTS_PARALLEL_BLOCK: '300' };
 const CATEGORIES = ['Unclaimed Records', 'Unverified Email', 'User Successfully Created', 'Bad ORCID Claims'];
@@ -79,12 +79,7 @@ describe('analyze --jobs', () => {
   }, 900_000);
 
   it('uses workers only when asked: the default is one thread, and a small input starts none', async () => {
-    const dir = tempDir();
-    const line = JSON.stringify({ event_type: 'error', category: 'Unverified Email', message: 'x'.repeat(200), user_context: { email: 'a@b.org' } }) + '\n';
-    const big = join(dir, 'big.ndjson');
-    writeFileSync(big, line.repeat(Math.ceil((5 * 1024 * 1024) / line.length)));
-    const small = join(dir, 'small.ndjson');
-    writeFileSync(small, line.repeat(1000));
+    const { big, small } = bigAndSmallInputs();
     const [bigRun, smallRun, byDefault] = await Promise.all([
       run('analyze', ['-v', '--jobs', '2', big]),
       run('analyze', ['-v', '--jobs', '2', small]),

@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { binPath, run, tempDir } from '../helpers/run.js';
+import { binPath, run, tempDir, bigAndSmallInputs } from '../helpers/run.js';
 
 const FORCE = { BATCH_EVENTS_PARALLEL_START: '1', BATCH_EVENTS_PARALLEL_BLOCK: '300' };
 const CATEGORIES = ['Unclaimed Records', 'Unverified Email', 'User Successfully Created'];
@@ -96,12 +96,7 @@ describe('export-csv --jobs', () => {
   }, 60_000);
 
   it('starts workers for a large input only (4 MiB), and says so with -v', async () => {
-    const dir = tempDir();
-    const line = JSON.stringify({ event_type: 'error', category: 'Unverified Email', message: 'x'.repeat(200), user_context: { email: 'a@b.org' } }) + '\n';
-    const big = join(dir, 'big.ndjson');
-    writeFileSync(big, line.repeat(Math.ceil((5 * 1024 * 1024) / line.length)));
-    const small = join(dir, 'small.ndjson');
-    writeFileSync(small, line.repeat(1000));
+    const { big, small } = bigAndSmallInputs();
     const [bigRun, smallRun, one] = await Promise.all([
       run('export-csv', ['-v', '--jobs', '2', big]),
       run('export-csv', ['-v', '--jobs', '2', small]),

@@ -1,7 +1,7 @@
 // Runs a real binary the way a user would, and parses what it printed.
 import { execa, type Options } from 'execa';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -98,4 +98,18 @@ export function tempDir(prefix = 'be-test-'): string {
 /** Renders records as NDJSON input. */
 export function ndjson(records: unknown[]): string {
   return records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+}
+
+/**
+ * Two inputs of one error event repeated, for the --jobs tests: `big` (5 MiB, past the size at
+ * which workers start) and `small` (1,000 lines, below it), in a new temp folder.
+ */
+export function bigAndSmallInputs(): { big: string; small: string } {
+  const dir = tempDir();
+  const line = JSON.stringify({ event_type: 'error', category: 'Unverified Email', message: 'x'.repeat(200), user_context: { email: 'a@b.org' } }) + '\n';
+  const big = join(dir, 'big.ndjson');
+  writeFileSync(big, line.repeat(Math.ceil((5 * 1024 * 1024) / line.length)));
+  const small = join(dir, 'small.ndjson');
+  writeFileSync(small, line.repeat(1000));
+  return { big, small };
 }
