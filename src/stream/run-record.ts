@@ -23,11 +23,6 @@ export function runEnded(tool: string, records: number, error: string | null): R
   return error === null ? { kind: 'run', tool, status: 'complete', records } : { kind: 'run', tool, status: 'failed', records, error };
 }
 
-/** Whether a record is a run record. */
-export function isRunRecord(rec: JsonObject): boolean {
-  return rec.kind === 'run';
-}
-
 /** Started and ended runs per tool: counts, so pieces of a split stream add up exactly (analyze --merge). */
 export type RunCounts = Record<string, { started: number; ended: number }>;
 

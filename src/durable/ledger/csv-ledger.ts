@@ -12,7 +12,7 @@ import type { Ledger, LedgerOptions } from './types.js';
 import { UpsertLedger } from './upsert.js';
 
 export { readCsvHeader } from './header.js';
-export { DEFAULT_COMMIT_MS, type Ledger, type LedgerOptions, type LedgerResult, type LedgerRow } from './types.js';
+export { type Ledger, type LedgerOptions, type LedgerResult, type LedgerRow } from './types.js';
 
 function validate(opts: LedgerOptions): number {
   if (!opts.columns.length) throw new DataError('no columns to write', opts.path);
