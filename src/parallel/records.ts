@@ -29,7 +29,7 @@ export interface ParallelPlan {
    * generator ends; not called when no worker started (the command then had every record).
    */
   onFinal?(results: unknown[]): void | Promise<void>;
-  /** Workers start at this many bytes (default START_BYTES; tests lower it). */
+  /** Workers start at this many bytes (default START_BYTES; a command whose workers cost more to start sets more). */
   startBytes?: number;
   blockBytes?: number;
 }
@@ -126,8 +126,8 @@ function envBytes(name: string): number | undefined {
 
 /** Batches in input order, with bad lines reported (in order) to ctx.policy as they are reached. */
 export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan): AsyncGenerator<ParallelBatch<R>> {
-  // BATCH_EVENTS_PARALLEL_START / _BLOCK: test-only overrides, so small inputs can exercise workers.
-  const startBytes = plan.startBytes ?? envBytes('BATCH_EVENTS_PARALLEL_START') ?? START_BYTES;
+  // BATCH_EVENTS_PARALLEL_START / _BLOCK: test-only overrides (before the plan's), so small inputs can exercise workers.
+  const startBytes = envBytes('BATCH_EVENTS_PARALLEL_START') ?? plan.startBytes ?? START_BYTES;
   const blockBytes = plan.blockBytes ?? envBytes('BATCH_EVENTS_PARALLEL_BLOCK') ?? BLOCK_BYTES;
   const maxQueued = plan.jobs * IN_FLIGHT_PER_JOB;
   const buffers = new BufferPool(maxQueued + 2);
@@ -140,6 +140,8 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
   let announced = false;
   let stopped = false;
   let readerDone = false;
+  /** The input went idle: once what was read is written, stdout is handed over (readHooks.onIdle). */
+  let idle = false;
   let readerError: unknown = null;
   const queue: Array<Promise<Done<R>>> = [];
   let wakeReader: (() => void) | null = null;
@@ -202,10 +204,13 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
         const cutter = new BlockCutter(source.name, ctx.maxLineBytes, blockBytes, dispatch, buffers.get);
         const hooks = {
           onBytes: ctx.readHooks.onBytes,
-          // Idle input: what is whole goes on now, so a record fed slowly comes out at once.
+          // Idle input: what is whole goes on now, so a record fed slowly comes out at once. The
+          // writer is told once the consumer has written those records (below), not now: the
+          // reader runs ahead of the consumer, and telling it now would hand over nothing.
           onIdle: () => {
             cutter.cut();
-            ctx.readHooks.onIdle();
+            idle = true;
+            poke('consumer');
           },
         };
         const chunks = (await plainFile(source)) ? fileChunks(source, ctx.readHooks.onBytes) : readChunks(source, hooks);
@@ -230,6 +235,10 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
     for (;;) {
       if (queue.length === 0) {
         if (readerDone) break;
+        if (idle) {
+          idle = false;
+          ctx.readHooks.onIdle();
+        }
         await new Promise<void>((r) => (wakeConsumer = r));
         continue;
       }

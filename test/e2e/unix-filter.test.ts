@@ -32,6 +32,8 @@ const slowCases: SlowCase[] = [
   { bin: 'process', args: ['--from', 'csv'], first: `${DIRECTORY_CSV[0]}\n${DIRECTORY_CSV[1]}\n`, second: `${DIRECTORY_CSV[2]}\n`, expectFirst: /"event_type"/ },
   { bin: 'process', args: ['--from', 'log'], first: GEAR_ERRORS[0]! + '\n', second: GEAR_ERRORS[1]! + '\n', expectFirst: /"event_type":"error"/ },
   { bin: 'analyze', args: ['--format', 'json'], first: '{"kind":"note","n":1}\n', second: EVENTS[0]! + '\n', expectFirst: /^\{"kind":"note","n":1\}$/ },
+  // The --jobs reader runs ahead of the writer: stdout must still be handed over once the records are written.
+  { bin: 'analyze', args: ['--jobs', '2', '--format', 'json'], first: '{"kind":"note","n":1}\n', second: EVENTS[0]! + '\n', expectFirst: /^\{"kind":"note","n":1\}$/ },
   { bin: 'export-csv', args: [], first: EVENTS[0]! + '\n', second: EVENTS[1]! + '\n', expectFirst: /^email,name,center_id/ },
   { bin: 'export-csv', args: ['-o', '{dir}/out.csv', '--pass-through'], first: EVENTS[0]! + '\n', second: EVENTS[1]! + '\n', expectFirst: /"event_type":"error"/ },
   { bin: 'import-csv', args: [], first: 'a,b\n1,2\n', second: '3,4\n', expectFirst: /^\{"a":"1","b":"2"\}$/ },
