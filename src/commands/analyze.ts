@@ -9,7 +9,7 @@ import { EXIT_ERRORS_PRESENT, invalidOption } from '../cli/errors.js';
 import { DEFAULT_MAX_ERRORS_PER_USER, DEFAULT_MAX_SUMMARIES, DEFAULT_MAX_USERS, type GroupBy, type Summary } from '../summary/summary.js';
 import { openAtomic } from '../durable/atomic-file.js';
 import type { JsonObject } from '../event/event.js';
-import { jobsArgOne, jobsOption } from '../parallel/jobs.js';
+import { jobsArg, jobsOption } from '../parallel/jobs.js';
 import type { AnalyzeTaskConfig } from '../parallel/tasks/analyze.js';
 import { createAnalyzeStage, type AnalyzeMode } from './analyze/stage.js';
 import { readPreviousSummaries, renderTables } from './analyze/compare.js';
@@ -44,7 +44,7 @@ export default defineCommand({
     'max-users': { type: 'string', valueHint: 'N', description: `Users listed in affected_users and user_batches (default ${DEFAULT_MAX_USERS}; counts stay exact)` },
     'max-summaries': { type: 'string', valueHint: 'N', description: `One-line summaries listed (default ${DEFAULT_MAX_SUMMARIES}; counts stay exact)` },
     'max-errors-per-user': { type: 'string', valueHint: 'N', description: `Errors listed in each user batch (default ${DEFAULT_MAX_ERRORS_PER_USER})` },
-    ...jobsArgOne,
+    ...jobsArg,
     ...filterArgs,
     ...commonArgs,
   },
@@ -80,7 +80,7 @@ export default defineCommand({
     const by = parseBy(ctx.args.by);
     const caps = { maxUsers: ctx.int('max-users'), maxSummaries: ctx.int('max-summaries'), maxErrorsPerUser: ctx.int('max-errors-per-user') };
     // Worker threads summarize events, not partials (a merge's input is small): docs/parallel.md.
-    const jobs = jobsOption(ctx.args.jobs, 1);
+    const jobs = jobsOption(ctx.args.jobs);
     const stage = createAnalyzeStage({
       mode,
       by,
