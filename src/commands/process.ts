@@ -3,93 +3,20 @@
 import { stringifyExact } from '../stream/exact-number.js';
 import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
-import { normalizeEvent, InvalidEvent } from '../event/normalize.js';
-import { failureKey, isEvent, type JsonObject } from '../event/event.js';
+import { createProcessStage, engineFor, filtered, type ProcessOptions } from '../rules/process-stage.js';
+import { failureKey, type JsonObject } from '../event/event.js';
 import { parseIso } from '../cli/time.js';
 import { readLines, sourcesFromArgs } from '../stream/ndjson-reader.js';
 import { DataError, invalidOption } from '../cli/errors.js';
-import type { Item, TextLine } from '../stream/ndjson-reader.js';
-import type { Predicate } from '../stream/filters.js';
-import { createRuleEngine, type RuleEngine } from '../rules/engine.js';
-import { userManagementPack } from '../rules/user-management.js';
+import type { TextLine } from '../stream/ndjson-reader.js';
+import type { RuleEngine } from '../rules/engine.js';
 import { checkDisabled, listRules, loadPacks } from '../rules/loader.js';
 import { loadRegistry, NO_REGISTRY } from '../rules/registry.js';
 import { readCsvRecords } from '../csv/read/located-records.js';
-import type { RegistryIndex, RulePack } from '../rules/types.js';
+import { jobsArgOne, jobsOption } from '../parallel/jobs.js';
+import { oneThreadReason, ReplayKeys, runWithWorkers } from './process/workers.js';
 
-/** process's settings: the job name, the clock, rule packs, registry and the input's form. */
-export interface ProcessOptions {
-  job?: string | null;
-  /** Timestamp for records that carry none (default: the time the stage was made). */
-  now?: string;
-  filter?: Predicate | null;
-  /** A record that cannot become an event; the CLI reports it as a bad line. */
-  onInvalid?: (item: Item, reason: string) => void;
-  /** Rule packs for directory entries and log lines (default: the built-in user-management pack). */
-  packs?: RulePack[];
-  /** Rule ids to skip. */
-  disabled?: string[];
-  registry?: RegistryIndex;
-}
-
-/** A record is a (partial) event, not a directory entry, when it has any of these fields. */
-export function looksLikeEvent(rec: JsonObject): boolean {
-  return rec.event_type !== undefined || rec.category !== undefined || rec.user_context !== undefined || rec.event_id !== undefined;
-}
-
-function engineFor(opts: ProcessOptions, now: string): RuleEngine {
-  return createRuleEngine({
-    packs: opts.packs ?? [userManagementPack],
-    disabled: opts.disabled ?? [],
-    registry: opts.registry ?? NO_REGISTRY,
-    job: opts.job ?? null,
-    now,
-  });
-}
-
-function filtered(emit: Emit, filter: Predicate | null): Emit {
-  return filter === null ? emit : (rec) => {
-    if (filter(rec)) emit(rec);
-  };
-}
-
-/** The pure core: partial events and directory entries in, v1 events out; other `kind` records pass through. */
-export function createProcessStage(opts: ProcessOptions = {}): Stage & { engine: RuleEngine } {
-  const now = opts.now ?? new Date().toISOString();
-  const filter = opts.filter ?? null;
-  const engine = engineFor(opts, now);
-  let lastEmit: Emit | null = null;
-  let wrapped: Emit | null = null;
-  return {
-    engine,
-    push(item, emit) {
-      const rec = item.value;
-      if (rec.kind !== undefined && rec.kind !== 'event' && !isEvent(rec)) {
-        emit(rec);
-        return;
-      }
-      if (!looksLikeEvent(rec)) {
-        if (emit !== lastEmit) {
-          lastEmit = emit;
-          wrapped = filtered(emit, filter);
-        }
-        engine.entry(item, wrapped!);
-        return;
-      }
-      let event: JsonObject;
-      try {
-        event = normalizeEvent(rec, { file: item.file, line: item.line, job: opts.job ?? null, now }) as unknown as JsonObject;
-      } catch (err) {
-        if (!(err instanceof InvalidEvent)) throw err;
-        if (opts.onInvalid) opts.onInvalid(item, err.message);
-        else throw err;
-        return;
-      }
-      if (filter === null || filter(event)) emit(event);
-    },
-    end() {},
-  };
-}
+export { createProcessStage, looksLikeEvent, type ProcessOptions } from '../rules/process-stage.js';
 
 /** Log mode's core: each line of the job's log is matched against the packs' log rules. */
 export function createLogStage(opts: ProcessOptions = {}): Stage<TextLine> & { engine: RuleEngine } {
@@ -118,6 +45,11 @@ export class FailureMemory {
     const k = failureKey(rec);
     if (k !== null) this.keys.add(k);
     return rec;
+  }
+
+  /** Remembers a failure by its key (an event written by a --jobs worker). */
+  noteKey(k: string): void {
+    this.keys.add(k);
   }
 
   /** True (and counted) when the event is a failure already reported. */
@@ -179,6 +111,7 @@ export default defineCommand({
       valueHint: 'TIME',
       description: 'Timestamp (ISO 8601; UTC when no offset) of events whose input carries none: entries, partial events without one, log lines without a prefix (default: the start of the run)',
     },
+    ...jobsArgOne,
     ...filterArgs,
     ...commonArgs,
   },
@@ -209,9 +142,15 @@ export default defineCommand({
       throw new DataError(`${registryPath}: the registry snapshot holds no person (an empty or wrong file?); --allow-empty-registry if that is right`);
     }
     if (registryPath) ctx.log.debug(`registry ${registryPath}: ${registry.size} persons`);
+    const jobs = jobsOption(ctx.args.jobs, 1);
+    const single = jobs > 1 ? oneThreadReason(ctx.args.from, ctx.list('rules'), registryPath) : null;
+    if (single !== null) ctx.log.debug(`--jobs ${jobs}: ${single}`);
+    const keys = jobs > 1 && single === null ? new ReplayKeys() : null;
     const opts: ProcessOptions = {
       job: ctx.args.job ?? null,
-      ...(now === undefined ? {} : { now }),
+      // One instant for every thread.
+      now: now ?? new Date().toISOString(),
+      ...(keys ? { remember: keys.remember } : {}),
       filter: ctx.filter,
       packs,
       disabled,
@@ -229,11 +168,26 @@ export default defineCommand({
       return;
     }
     const stage = createProcessStage(opts);
-    const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks }) : ctx.records();
     const logs = ctx.list('log');
     const failures = new FailureMemory();
     const noting: Stage = logs.length ? { push: (item, emit) => stage.push(item, (r) => emit(failures.note(r))), end: (emit) => stage.end(emit) } : stage;
-    await runStage(ctx, noting, batches);
+    if (keys) {
+      const config = {
+        packs: ctx.list('rules'),
+        disabled,
+        registry: registryPath ?? null,
+        job: opts.job ?? null,
+        now: opts.now!,
+        filter: ctx.filterSpec,
+        maxLineBytes: ctx.maxLineBytes,
+        failures: logs.length > 0,
+      };
+      const run = { stage: noting, keys, stats: stage.engine.stats, noteFailure: logs.length ? (k: string) => failures.noteKey(k) : null };
+      await runWithWorkers(ctx, run, jobs, config);
+    } else {
+      const batches = from === 'csv' ? readCsvRecords(ctx.sources(), { policy: ctx.policy, maxLineBytes: ctx.maxLineBytes, signal: ctx.stop, ...ctx.readHooks }) : ctx.records();
+      await runStage(ctx, noting, batches);
+    }
     const s = stage.engine.stats;
     if (s.entries) ctx.log.debug(`${s.entries} entries: ${s.errors} error events, ${s.successes} successes`);
     if (!logs.length || ctx.stop.stopped || ctx.out.closed) return;

@@ -40,6 +40,8 @@ export type ParallelBatch<R> = Item[] | WorkerBatch<R>;
 export interface WorkerBatch<R> {
   records: number;
   result: R;
+  /** The block the worker was given (its bytes are valid until the next batch is asked for). */
+  block: Block;
 }
 
 /** Whether a batch came back from a worker (else: records parsed on the main thread). */
@@ -103,6 +105,8 @@ interface Done<R> {
   /** A block parsed here: each batch with the bad lines the reader found before it. */
   steps?: Array<{ bad: BadLine[]; items: Item[] }>;
   out?: BlockResult<R>;
+  /** The block a worker's result is for. */
+  block?: Block;
   bad: BadLine[];
   csvLike: boolean;
   file: string;
@@ -169,9 +173,12 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       ctx.log.debug(`--jobs ${plan.jobs}: worker threads from ${piece.file}:${piece.startLine} on`);
     }
     if (pool) {
+      const { file, startLine, atStart } = piece;
+      const length = piece.bytes.length;
       enqueue(pool.run<R>(piece).then((out) => {
-        buffers.put(out.input);
-        return { out, bad: out.bad, csvLike: out.csvLike, file: piece.file };
+        // The bytes come back with the result: the command may read a line again (process --jobs).
+        const block: Block = { file, startLine, atStart, bytes: Buffer.from(out.input, 0, length) };
+        return { out, block, bad: out.bad, csvLike: out.csvLike, file };
       }));
     } else {
       const steps: Array<{ bad: BadLine[]; items: Item[] }> = [];
@@ -249,7 +256,8 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       if (done.csvLike) ctx.readHooks.onCsvLike(done.file);
       for (const b of done.bad) ctx.policy.add(b);
       if (done.out) {
-        yield { records: done.out.records, result: done.out.result };
+        yield { records: done.out.records, result: done.out.result, block: done.block! };
+        buffers.put(done.out.input);
         pool?.giveBack(done.out);
       }
       // As the one-thread reader: a read's bad lines, then its records (which the command may reject).

@@ -8,9 +8,10 @@ import type { BadLine } from '../stream/bad-lines.js';
 import { Spares, type Task } from './tasks/task.js';
 
 const { task, config, maxLineBytes } = workerData as { task: string; config: unknown; maxLineBytes: number };
-const mod = (await import(`./tasks/${task}.js`)) as { createTask(config: unknown, spares: Spares): Task<unknown> };
+const mod = (await import(`./tasks/${task}.js`)) as { createTask(config: unknown, spares: Spares): Task<unknown> | Promise<Task<unknown>> };
 const spares = new Spares();
-const run = mod.createTask(config, spares);
+// A task may load what it needs first (process: packs, the registry); blocks sent meanwhile wait in the port.
+const run = await mod.createTask(config, spares);
 
 parentPort!.on('message', async (msg: { seq: number; block: Block } | { recycle: ArrayBuffer[] } | { seq: number; end: true }) => {
   if ('recycle' in msg) {

@@ -18,7 +18,7 @@ import { centerId, optionalString } from '../event/normalize.js';
 import type { Emit } from '../stream/stage.js';
 import type { Item, TextLine } from '../stream/ndjson-reader.js';
 import { parseEntry } from './entry.js';
-import { KeyMemory } from './key-memory.js';
+import { RunKeys, type Remember } from './run-keys.js';
 import { parseLogLine } from './log-line.js';
 import { NO_REGISTRY, primaryEmail } from './registry.js';
 import type { DirectoryEntry, EntryContext, EntryRule, Finding, LogRule, RegistryIndex, RegistryPerson, RuleResult, RulePack } from './types.js';
@@ -32,6 +32,8 @@ export interface EngineOptions {
   job?: string | null;
   /** Timestamp of events that have no time of their own (entries, unprefixed log lines). */
   now: string;
+  /** The run's duplicate memory (default: the engine's own RunKeys); process --jobs passes its own. */
+  remember?: Remember;
 }
 
 /** What the engine saw: entries, log lines and findings, for the run record. */
@@ -120,18 +122,9 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
 
   const stats: EngineStats = { entries: 0, logLines: 0, unmatchedLines: 0, errors: 0, successes: 0 };
 
-  // Duplicate memory: every key of the run, compactly, with where it was first seen (key-memory.ts).
-  const files: string[] = [];
-  const fileIndex = new Map<string, number>();
-  const memory = new Map<string, KeyMemory>();
-  let curFile = 0;
-  let curLine = 0;
-  const remember = (namespace: string, key: string): { file: string; line: number } | undefined => {
-    let m = memory.get(namespace);
-    if (!m) memory.set(namespace, (m = new KeyMemory()));
-    const slot = m.seen(key, curFile, curLine);
-    return slot < 0 ? undefined : { file: files[m.fileAt(slot)]!, line: m.lineAt(slot) };
-  };
+  // Duplicate memory: every key of the run, compactly, with where it was first seen (run-keys.ts).
+  const runRemember = opts.remember ?? new RunKeys().remember;
+  const remember = (namespace: string, key: string) => runRemember(namespace, key, ctx.file, ctx.line);
 
   const ctx: EntryContext = { registry, persons: NONE, claimed: NONE, person: undefined, remember, file: '', line: 0 };
 
@@ -191,14 +184,6 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
 
   function entryValue(entry: DirectoryEntry, file: string, line: number, emit: Emit): void {
     stats.entries++;
-    let fi = fileIndex.get(file);
-    if (fi === undefined) {
-      fi = files.length;
-      files.push(file);
-      fileIndex.set(file, fi);
-    }
-    curFile = fi;
-    curLine = line;
     const persons = registry.loaded && entry.authEmailKey !== null ? registry.byEmail(entry.authEmailKey) : NONE;
     let claimed: readonly RegistryPerson[] = NONE;
     if (persons.length) {

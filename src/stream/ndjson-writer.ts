@@ -41,20 +41,44 @@ export class NdjsonWriter {
     if (this.pending.length > PIECE) this.settle();
   }
 
+  /**
+   * NDJSON already encoded (a worker thread's records, whole lines), written after what is
+   * pending; `records` is how many lines it holds (the run record counts them).
+   */
+  writeEncoded(bytes: Uint8Array, records: number): void {
+    if (this.closed) return;
+    this.records += records;
+    this.settle();
+    if (bytes.length < PIECE) {
+      this.reserve(bytes.length);
+      this.buf.set(bytes, this.used);
+      this.used += bytes.length;
+      return;
+    }
+    // Large: straight to the stream after what is pending, as a copy (the caller reuses its
+    // buffer); the next flush() waits while the stream is full, as for any write.
+    if (this.used > this.start) this.handOver();
+    else this.beforeWrite?.();
+    this.stream.write(Buffer.from(bytes));
+  }
+
   private settle(): void {
     const text = this.pending;
     if (text === '') return;
     this.pending = '';
-    const need = this.used + text.length * 3;
-    if (need > this.buf.length) {
-      const keep = this.used - this.start;
-      const next = Buffer.allocUnsafe(Math.max(CHUNK, keep + text.length * 3));
-      this.buf.copy(next, 0, this.start, this.used);
-      this.buf = next;
-      this.start = 0;
-      this.used = keep;
-    }
+    this.reserve(text.length * 3);
     this.used += this.buf.write(text, this.used, 'utf8');
+  }
+
+  /** Room for n more bytes after what is encoded. */
+  private reserve(n: number): void {
+    if (this.used + n <= this.buf.length) return;
+    const keep = this.used - this.start;
+    const next = Buffer.allocUnsafe(Math.max(CHUNK, keep + n));
+    this.buf.copy(next, 0, this.start, this.used);
+    this.buf = next;
+    this.start = 0;
+    this.used = keep;
   }
 
   /** Hands the encoded bytes to the stream; false when it asks us to wait (back-pressure). */
