@@ -15,6 +15,15 @@ export const jobsArg = {
   },
 } satisfies ToolArgs;
 
+/** --jobs for a command whose workers do not pay yet (process): the default stays one thread. */
+export const jobsArgOne = {
+  jobs: {
+    type: 'string',
+    valueHint: 'N',
+    description: 'Worker threads for a large input (default 1: no worker); output is identical to --jobs 1',
+  },
+} satisfies ToolArgs;
+
 /** --jobs as a number: the default is the core count, capped (or `fallback`, for a command whose workers do not pay yet). */
 export function jobsOption(raw: string | boolean | undefined, fallback?: number): number {
   if (raw === undefined || raw === false) return fallback ?? Math.max(1, Math.min(MAX_DEFAULT_JOBS, availableParallelism()));
