@@ -5,6 +5,7 @@ import { commonArgs, defineCommand, filesArg, filterArgs } from '../cli/run.js';
 import { runStage, runStageOver, type Emit, type Stage } from '../stream/stage.js';
 import { createProcessStage, engineFor, filtered, type ProcessOptions } from '../rules/process-stage.js';
 import { failureKey, type JsonObject } from '../event/event.js';
+import { EventText } from '../event/event-json.js';
 import { parseIso } from '../cli/time.js';
 import { readLines, sourcesFromArgs } from '../stream/ndjson-reader.js';
 import { DataError, invalidOption } from '../cli/errors.js';
@@ -157,6 +158,8 @@ export default defineCommand({
       registry,
       onInvalid: (item, reason) => ctx.policy.add({ file: item.file, line: item.line, error: reason, raw: stringifyExact(item.value) }),
     };
+    // The engine's events are written from their known shape (event-json.ts: JSON.stringify's text, for less).
+    ctx.out.serialize = new EventText().text;
     const from = ctx.args.from;
     if (from === 'log' && ctx.list('log').length) throw invalidOption('log', 'reads a log after the entries; with --from log give the log files as arguments', ctx.list('log')[0]);
     if (from === 'log') {

@@ -14,6 +14,7 @@ import {
   type JsonValue,
   type UserContext,
 } from '../event/event.js';
+import { ENGINE_EVENT } from '../event/event-json.js';
 import { centerId, optionalString } from '../event/normalize.js';
 import type { Emit } from '../stream/stage.js';
 import type { Item, TextLine } from '../stream/ndjson-reader.js';
@@ -166,7 +167,8 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
     if (f.event_type === 'success' && category === UNKNOWN_CATEGORY) category = successCategory;
     const action =
       eventType === 'success' ? null : f.action_needed !== undefined ? f.action_needed : (ruleAction ?? actions.get(category) ?? null);
-    const ev: Event = {
+    // Marked, so that process's writer knows its shape (event-json.ts); the mark is never output.
+    const ev: Event & { [ENGINE_EVENT]: true } = {
       event_id: stableEventId(job, file, line, ruleId, n),
       timestamp,
       event_type: eventType,
@@ -176,6 +178,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
       user_context: user,
       details,
       source: { job, file, line },
+      [ENGINE_EVENT]: true,
     };
     if (eventType === 'error') stats.errors++;
     else stats.successes++;

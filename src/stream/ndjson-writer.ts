@@ -6,7 +6,7 @@
 // Output waits for 256 KB only while input keeps coming: when the input goes idle (a pipe with
 // nothing ready) idle() writes what there is, so a slowly fed record comes out at once.
 import type { Writable } from 'node:stream';
-import { restoreNumbers } from './exact-number.js';
+import { stringifyExact } from './exact-number.js';
 
 const FLUSH_AT = 256 * 1024;
 const PIECE = 16 * 1024;
@@ -24,6 +24,8 @@ export class NdjsonWriter {
   closed = false;
   private failure: Error | null = null;
   records = 0;
+  /** A record's text: stringifyExact unless a command knows its records better (process: event/event-json.ts). */
+  serialize: (record: unknown) => string = stringifyExact;
   /** Runs before bytes go to the stream (a progress line on the same terminal is cleared). */
   beforeWrite: (() => void) | null = null;
 
@@ -36,7 +38,7 @@ export class NdjsonWriter {
 
   write(record: unknown): void {
     if (this.closed) return;
-    this.pending += restoreNumbers(JSON.stringify(record)) + '\n';
+    this.pending += this.serialize(record) + '\n';
     this.records++;
     if (this.pending.length > PIECE) this.settle();
   }
