@@ -89,8 +89,24 @@ export function defaultAction(category: string): string | null {
 export function stableEventId(...parts: Array<string | number | null | undefined>): string {
   let key = '';
   for (let i = 0; i < parts.length; i++) key += (i ? '\u0000' : '') + (parts[i] == null ? '' : String(parts[i]));
+  return eventIdOfKey(key);
+}
+
+/** One part of an id's key as stableEventId writes it (null and undefined: empty). */
+export function idKeyPart(part: string | number | null | undefined): string {
+  return part == null ? '' : String(part);
+}
+
+// The variant nibble (8, 9, a or b) for each hex digit of the digest.
+const VARIANT = '89ab89ab89ab89ab';
+
+/**
+ * stableEventId of parts already joined by NUL (idKeyPart each): the rule engine keeps the parts
+ * that repeat for a file joined once instead of joining five parts per event.
+ */
+export function eventIdOfKey(key: string): string {
   const h = oneShotSha256(key);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return h.slice(0, 8) + '-' + h.slice(8, 12) + '-5' + h.slice(13, 16) + '-' + VARIANT[parseInt(h[16]!, 16)]! + h.slice(17, 20) + '-' + h.slice(20, 32);
 }
 
 // crypto.hash (Node >= 20.12) hashes in one call, without a Hash object per event.

@@ -49,10 +49,19 @@ export function personName(v: unknown): string {
   // Trimmed before the absent test: " None " is the Python None too, never a name.
   if (typeof v === 'string' && !absent(v.trim())) return v.trim();
   if (isPlainObject(v)) {
-    const parts = [v.first_name, v.last_name].filter((p) => typeof p === 'string' && !absent(p.trim())) as string[];
-    if (parts.length) return parts.map((p) => p.trim()).join(' ');
+    // Part by part, without the arrays a filter/map/join makes: once per entry on process's hot path.
+    const first = namePart(v.first_name);
+    const last = namePart(v.last_name);
+    if (first !== null) return last !== null ? first + ' ' + last : first;
+    if (last !== null) return last;
   }
   return 'Unknown';
+}
+
+function namePart(p: unknown): string | null {
+  if (typeof p !== 'string') return null;
+  const t = p.trim();
+  return absent(t) ? null : t;
 }
 
 /** center_id as an integer (also from "42"); null when absent; undefined when malformed. */

@@ -5,7 +5,8 @@ import { isExactNumber } from '../stream/exact-number.js';
 import {
   CATEGORIES,
   defaultAction,
-  stableEventId,
+  eventIdOfKey,
+  idKeyPart,
   SUCCESS_CATEGORY,
   UNKNOWN_CATEGORY,
   type Event,
@@ -127,6 +128,17 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
   const runRemember = opts.remember ?? new RunKeys().remember;
   const remember = (namespace: string, key: string) => runRemember(namespace, key, ctx.file, ctx.line);
 
+  // stableEventId(job, file, line, rule, n) with the job and file joined once per file.
+  let idFile: string | null | undefined;
+  let idPrefix = '';
+  const eventId = (file: string | null, line: number | null, ruleId: string, n: number): string => {
+    if (file !== idFile) {
+      idFile = file;
+      idPrefix = idKeyPart(job) + '\u0000' + idKeyPart(file) + '\u0000';
+    }
+    return eventIdOfKey(idPrefix + idKeyPart(line) + '\u0000' + idKeyPart(ruleId) + '\u0000' + n);
+  };
+
   const ctx: EntryContext = { registry, persons: NONE, claimed: NONE, person: undefined, remember, file: '', line: 0 };
 
   function build(
@@ -169,7 +181,7 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
       eventType === 'success' ? null : f.action_needed !== undefined ? f.action_needed : (ruleAction ?? actions.get(category) ?? null);
     // Marked, so that process's writer knows its shape (event-json.ts); the mark is never output.
     const ev: Event & { [ENGINE_EVENT]: true } = {
-      event_id: stableEventId(job, file, line, ruleId, n),
+      event_id: eventId(file, line, ruleId, n),
       timestamp,
       event_type: eventType,
       category,

@@ -59,14 +59,19 @@ function authorization(v: JsonValue): Authorization | undefined {
   if (isPlainObject(v)) {
     const study = optionalString(v.study_id);
     if (study === null) return undefined;
-    const acts = Array.isArray(v.activities) ? v.activities.filter((a): a is string => typeof a === 'string') : [];
-    return { study_id: study, activities: acts };
+    return { study_id: study, activities: Array.isArray(v.activities) ? strings(v.activities) : [] };
   }
   if (typeof v === 'string' && v.trim()) {
     const [study, acts = ''] = v.split(':', 2) as [string, string?];
     return { study_id: study.trim(), activities: acts.split('|').map((a) => a.trim()).filter(Boolean) };
   }
   return undefined;
+}
+
+/** The strings of a list: the list itself when it holds nothing else (the usual case: no copy per entry). */
+function strings(list: JsonValue[]): string[] {
+  for (let i = 0; i < list.length; i++) if (typeof list[i] !== 'string') return list.filter((a): a is string => typeof a === 'string');
+  return list as string[];
 }
 
 /** The typed entry, with what is wrong with it listed in `problems`. */
