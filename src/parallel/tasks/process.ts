@@ -5,7 +5,8 @@
 // input order into the run's memory and runs again, itself, any entry for which the answer was wrong.
 import { BadLinePolicy } from '../../stream/bad-lines.js';
 import { buildFilter, type FilterOptions } from '../../stream/filters.js';
-import { restoreNumbers, stringifyExact } from '../../stream/exact-number.js';
+import { stringifyExact } from '../../stream/exact-number.js';
+import { EventText } from '../../event/event-json.js';
 import { ChunkBuffer } from '../../csv/write/encode.js';
 import { failureKey, type JsonObject } from '../../event/event.js';
 import { createProcessStage } from '../../rules/process-stage.js';
@@ -77,14 +78,15 @@ export async function createTask(config: ProcessTaskConfig, spares: Spares): Pro
   });
   const engine = stage.engine.stats;
   const chunk = new ChunkBuffer();
+  const eventText = new EventText().text;
   let lines = 0;
   let segs: number[] = [];
   let failLines: number[] = [];
   let failKeys: string[] = [];
   const base = { entries: 0, errors: 0, successes: 0 };
   const emit = (rec: JsonObject) => {
-    // As NdjsonWriter.write, byte for byte.
-    chunk.append(restoreNumbers(JSON.stringify(rec)) + '\n');
+    // As the main thread's writer, byte for byte (event-json.ts: stringifyExact's text, for less).
+    chunk.append(eventText(rec) + '\n');
     if (config.failures) {
       const k = failureKey(rec);
       if (k !== null) {
