@@ -13,6 +13,11 @@ import type { JsonObject } from '../event/event.js';
 import type { Predicate } from '../stream/filters.js';
 import type { Source } from '../stream/source.js';
 import { runStage, type Stage } from '../stream/stage.js';
+import type { ToolContext } from '../cli/run.js';
+import { jobsArg, jobsOption } from '../parallel/jobs.js';
+import { isWorkerBatch, parallelRecords, parallelStartBytes } from '../parallel/records.js';
+import { CsvCutter } from '../parallel/csv-blocks.js';
+import type { ImportBlock, ImportTaskConfig } from '../parallel/tasks/import-csv.js';
 
 export { CsvRowParser, type ImportOptions };
 
@@ -47,6 +52,7 @@ export default defineCommand({
     columns: { type: 'string', valueHint: 'A,B,C', description: 'Column names for a headerless file (the first row is then data)' },
     'unescape-formulas': { type: 'boolean', description: 'Remove the leading \' that export-csv put before formula-looking cells' },
     'strict-quotes': { type: 'boolean', description: 'A quote inside an unquoted cell (37"N) is a bad line (default: a literal character, as Python\'s csv and spreadsheets read it)' },
+    ...jobsArg,
     ...filterArgs,
     ...commonArgs,
   },
@@ -72,7 +78,53 @@ export default defineCommand({
       strictQuotes: ctx.args['strict-quotes'] === true,
       maxLineBytes: ctx.maxLineBytes,
     };
+    const jobs = jobsOption(ctx.args.jobs);
+    if (jobs > 1 && mayBeLarge(ctx)) {
+      await importParallel(ctx, opts, jobs);
+      return;
+    }
     const rows = readCsvRows(ctx.sources(), { ...opts, signal: ctx.stop, ...ctx.readHooks }, (bad) => ctx.policy.add(bad));
     await runStage(ctx, filterStage(ctx.filter), rows);
   },
 });
+
+/** A pipe, or files that add up to the size at which workers start: small files stay on the one-thread path. */
+function mayBeLarge(ctx: ToolContext): boolean {
+  let known = 0;
+  for (const s of ctx.sources()) {
+    const size = s.size?.();
+    if (size == null) return true;
+    known += size;
+  }
+  return known >= parallelStartBytes();
+}
+
+/**
+ * --jobs: blocks of whole records are read, filtered and written as NDJSON by worker threads
+ * (parallel/csv-blocks.ts, tasks/import-csv.ts); the rows come back in input order, the records
+ * the main thread read itself (the first ones, before the workers start) go out as before.
+ */
+async function importParallel(ctx: ToolContext, opts: ImportOptions, jobs: number): Promise<void> {
+  const config: ImportTaskConfig = { opts, filter: ctx.filterSpec };
+  const filter = ctx.filter;
+  const batches = parallelRecords<ImportBlock, JsonObject>(ctx, {
+    task: 'import-csv',
+    jobs,
+    config: () => config,
+    keepResults: true,
+    cutter: (file, target, emit, alloc) => new CsvCutter(file, { ...opts, maxLineBytes: ctx.maxLineBytes }, target, emit, alloc),
+  });
+  for await (const batch of batches) {
+    if (isWorkerBatch(batch)) {
+      const r = batch.result;
+      ctx.filterStats.noTimestamp += r.noTimestamp;
+      if (r.rows > 0) ctx.out.writeEncoded(r.ndjson, r.rows, true);
+      ctx.progress.tick(batch.records);
+    } else {
+      for (const row of batch) if (filter === null || filter(row)) ctx.out.write(row);
+      ctx.progress.tick(batch.length);
+    }
+    await ctx.out.flush();
+    if (ctx.stop.stopped || ctx.out.closed) return;
+  }
+}

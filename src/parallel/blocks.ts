@@ -4,6 +4,7 @@
 // --max-line-bytes across reads is not buffered: it becomes an oversize report, as in LineSplitter.
 
 import { bomLength } from '../stream/bom.js';
+import type { BadLine } from '../stream/bad-lines.js';
 
 /** Whole lines of one source, the first of them at `startLine`. */
 export interface Block {
@@ -29,8 +30,32 @@ export interface OversizeLine {
   totalBytes: number;
 }
 
+/** Records a cutter parsed on the main thread (not sent to a worker), with the bad lines found with them. */
+export interface SerialPart<I> {
+  items: I[];
+  bad: BadLine[];
+}
+
+/** What the --jobs reader (records.ts) needs of a cutter other than BlockCutter: reads in, blocks or parsed parts out. */
+export interface Cutter {
+  push(chunk: Buffer): void;
+  /** Hands on the whole records pending (the input is idle, or a block is full). */
+  cut(): void;
+  end(): void;
+  /** Workers are running: blocks may go to them from now on. */
+  useWorkers?(): void;
+}
+
 /** Buffers that own their memory, reused; `min` bytes at least. */
 export type Alloc = (min: number) => Buffer;
+
+/** `cur`, or a bigger buffer holding its first `used` bytes, with room for `n` more. */
+export function roomFor(cur: Buffer, used: number, n: number, alloc: Alloc): Buffer {
+  if (used + n <= cur.length) return cur;
+  const bigger = alloc(Math.max(cur.length * 2, used + n));
+  cur.copy(bigger, 0, 0, used);
+  return bigger;
+}
 
 const NL = 0x0a;
 const OVERSIZE_HEAD = 64 * 1024;
@@ -137,14 +162,8 @@ export class BlockCutter {
 
   private copyIn(chunk: Buffer, start: number, end: number): void {
     const n = end - start;
-    if (this.used + n > this.cur.length) {
-      this.cut();
-      if (this.used + n > this.cur.length) {
-        const bigger = this.alloc(Math.max(this.cur.length * 2, this.used + n));
-        this.cur.copy(bigger, 0, 0, this.used);
-        this.cur = bigger;
-      }
-    }
+    if (this.used + n > this.cur.length) this.cut();
+    this.cur = roomFor(this.cur, this.used, n, this.alloc);
     chunk.copy(this.cur, this.used, start, end);
     const last = this.cur.lastIndexOf(NL, this.used + n - 1);
     this.used += n;

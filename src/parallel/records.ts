@@ -6,7 +6,7 @@ import type { ToolContext } from '../cli/run.js';
 import type { Source } from '../stream/ndjson-reader.js';
 import { readChunks, type Item } from '../stream/ndjson-reader.js';
 import type { BadLine } from '../stream/bad-lines.js';
-import { BlockCutter, type Block, type OversizeLine } from './blocks.js';
+import { BlockCutter, type Alloc, type Block, type Cutter, type OversizeLine, type SerialPart } from './blocks.js';
 import { parseBlock } from './parse-block.js';
 import type { BlockResult, WorkerPool } from './pool.js';
 
@@ -18,7 +18,7 @@ export const BLOCK_BYTES = 1024 * 1024;
 const IN_FLIGHT_PER_JOB = 2;
 
 /** Which task the workers run, how many, and its configuration (null: stay on the main thread). */
-export interface ParallelPlan {
+export interface ParallelPlan<I = Item> {
   /** A module of parallel/tasks/. */
   task: string;
   jobs: number;
@@ -32,10 +32,17 @@ export interface ParallelPlan {
   /** Workers start at this many bytes (default START_BYTES; a command whose workers cost more to start sets more). */
   startBytes?: number;
   blockBytes?: number;
+  /** The command keeps the results' buffers (it hands them to stdout as they are): none go back to the workers. */
+  keepResults?: boolean;
+  /**
+   * A source's cutter when it is not NDJSON (import-csv: csv-blocks.ts): it hands on blocks for
+   * the workers (only once told to use them) or records it parsed itself. Default: BlockCutter.
+   */
+  cutter?(file: string, target: number, emit: (piece: Block | SerialPart<I>) => void, alloc: Alloc): Cutter;
 }
 
 /** What the command gets: records parsed here (small inputs, the first blocks) or a worker's result. */
-export type ParallelBatch<R> = Item[] | WorkerBatch<R>;
+export type ParallelBatch<R, I = Item> = I[] | WorkerBatch<R>;
 /** A block's result from a worker, with the number of records it held (for --progress). */
 export interface WorkerBatch<R> {
   records: number;
@@ -45,7 +52,7 @@ export interface WorkerBatch<R> {
 }
 
 /** Whether a batch came back from a worker (else: records parsed on the main thread). */
-export function isWorkerBatch<R>(b: ParallelBatch<R>): b is WorkerBatch<R> {
+export function isWorkerBatch<R, I = Item>(b: ParallelBatch<R, I>): b is WorkerBatch<R> {
   return !Array.isArray(b);
 }
 
@@ -101,9 +108,9 @@ async function plainFile(source: Source): Promise<boolean> {
   }
 }
 
-interface Done<R> {
+interface Done<R, I> {
   /** A block parsed here: each batch with the bad lines the reader found before it. */
-  steps?: Array<{ bad: BadLine[]; items: Item[] }>;
+  steps?: Array<SerialPart<I>>;
   out?: BlockResult<R>;
   /** The block a worker's result is for. */
   block?: Block;
@@ -128,10 +135,15 @@ function envBytes(name: string): number | undefined {
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined;
 }
 
+/** The input size at which workers start when a test does not set it (BATCH_EVENTS_PARALLEL_START), else `fallback`. */
+export function parallelStartBytes(fallback = START_BYTES): number {
+  return envBytes('BATCH_EVENTS_PARALLEL_START') ?? fallback;
+}
+
 /** Batches in input order, with bad lines reported (in order) to ctx.policy as they are reached. */
-export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan): AsyncGenerator<ParallelBatch<R>> {
+export async function* parallelRecords<R, I = Item>(ctx: ToolContext, plan: ParallelPlan<I>): AsyncGenerator<ParallelBatch<R, I>> {
   // BATCH_EVENTS_PARALLEL_START / _BLOCK: test-only overrides (before the plan's), so small inputs can exercise workers.
-  const startBytes = envBytes('BATCH_EVENTS_PARALLEL_START') ?? plan.startBytes ?? START_BYTES;
+  const startBytes = parallelStartBytes(plan.startBytes);
   const blockBytes = plan.blockBytes ?? envBytes('BATCH_EVENTS_PARALLEL_BLOCK') ?? BLOCK_BYTES;
   const maxQueued = plan.jobs * IN_FLIGHT_PER_JOB;
   const buffers = new BufferPool(maxQueued + 2);
@@ -147,7 +159,8 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
   /** The input went idle: once what was read is written, stdout is handed over (readHooks.onIdle). */
   let idle = false;
   let readerError: unknown = null;
-  const queue: Array<Promise<Done<R>>> = [];
+  const queue: Array<Promise<Done<R, I>>> = [];
+  let cutter: BlockCutter | Cutter | null = null;
   let wakeReader: (() => void) | null = null;
   let wakeConsumer: (() => void) | null = null;
   const poke = (which: 'reader' | 'consumer') => {
@@ -156,18 +169,21 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
     else wakeConsumer = null;
     w?.();
   };
-  const enqueue = (p: Promise<Done<R>>) => {
+  const enqueue = (p: Promise<Done<R, I>>) => {
     p.catch(() => undefined); // rejections surface when the consumer reaches this block
     queue.push(p);
     poke('consumer');
   };
 
-  const dispatch = (piece: Block | OversizeLine) => {
+  const dispatch = (piece: Block | OversizeLine | SerialPart<I>) => {
+    if ('items' in piece) {
+      enqueue(Promise.resolve({ steps: [piece], bad: [], csvLike: false, file: '' }));
+      return;
+    }
     if (!('bytes' in piece)) {
       enqueue(Promise.resolve({ bad: [oversizeBad(piece)], csvLike: false, file: piece.file }));
       return;
     }
-    seen += piece.bytes.length;
     if (pool && !announced) {
       announced = true;
       ctx.log.debug(`--jobs ${plan.jobs}: worker threads from ${piece.file}:${piece.startLine} on`);
@@ -181,8 +197,8 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
         return { out, block, bad: out.bad, csvLike: out.csvLike, file };
       }));
     } else {
-      const steps: Array<{ bad: BadLine[]; items: Item[] }> = [];
-      enqueue(parseBlock(piece, ctx.maxLineBytes, (items, bad) => void steps.push({ bad, items })).then((p) => {
+      const steps: Array<SerialPart<I>> = [];
+      enqueue(parseBlock(piece, ctx.maxLineBytes, (items, bad) => void steps.push({ bad, items: items as I[] })).then((p) => {
         buffers.put(piece.bytes.buffer as ArrayBuffer);
         steps.push({ bad: p.bad, items: [] });
         return { steps, bad: [], csvLike: p.csvLike, file: piece.file };
@@ -202,32 +218,36 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
     if (config === null || stopped) return;
     const { WorkerPool } = await import('./pool.js');
     pool = new WorkerPool(plan.jobs, plan.task, config, ctx.maxLineBytes);
+    if (cutter && 'useWorkers' in cutter) cutter.useWorkers?.();
   };
 
   const read = async () => {
     try {
       for (const source of sources) {
         if (stopped) return;
-        const cutter = new BlockCutter(source.name, ctx.maxLineBytes, blockBytes, dispatch, buffers.get);
+        const cut: BlockCutter | Cutter = plan.cutter ? plan.cutter(source.name, blockBytes, dispatch, buffers.get) : new BlockCutter(source.name, ctx.maxLineBytes, blockBytes, dispatch, buffers.get);
+        cutter = cut;
+        if (pool && 'useWorkers' in cut) cut.useWorkers?.();
         const hooks = {
           onBytes: ctx.readHooks.onBytes,
           // Idle input: what is whole goes on now, so a record fed slowly comes out at once. The
           // writer is told once the consumer has written those records (below), not now: the
           // reader runs ahead of the consumer, and telling it now would hand over nothing.
           onIdle: () => {
-            cutter.cut();
+            cut.cut();
             idle = true;
             poke('consumer');
           },
         };
         const chunks = (await plainFile(source)) ? fileChunks(source, ctx.readHooks.onBytes) : readChunks(source, hooks);
         for await (const chunk of chunks) {
+          seen += chunk.length;
           if (!pool && plan.jobs > 1 && Math.max(known, seen) >= startBytes) await startWorkers();
-          cutter.push(chunk);
+          cut.push(chunk);
           while (queue.length >= maxQueued && !stopped) await new Promise<void>((r) => (wakeReader = r));
           if (stopped) return;
         }
-        cutter.end();
+        cut.end();
       }
     } catch (err) {
       readerError = err;
@@ -258,7 +278,7 @@ export async function* parallelRecords<R>(ctx: ToolContext, plan: ParallelPlan):
       if (done.out) {
         yield { records: done.out.records, result: done.out.result, block: done.block! };
         buffers.put(done.out.input);
-        pool?.giveBack(done.out);
+        if (!plan.keepResults) pool?.giveBack(done.out);
       }
       // As the one-thread reader: a read's bad lines, then its records (which the command may reject).
       else for (const step of done.steps ?? []) {

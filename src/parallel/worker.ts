@@ -26,11 +26,13 @@ parentPort!.on('message', async (msg: { seq: number; block: Block } | { recycle:
     // Bad lines in the one-thread order: the parser's before each batch, then the task's rejections of it.
     const bad: BadLine[] = [];
     const reject = (b: BadLine) => void bad.push(b);
-    const parsed = await parseBlock(msg.block, maxLineBytes, (items, before) => {
-      for (const b of before) bad.push(b);
-      run.add(items, reject);
-    });
-    for (const b of parsed.bad) bad.push(b);
+    const parsed = run.read
+      ? { records: run.read(msg.block, bad), csvLike: false }
+      : await parseBlock(msg.block, maxLineBytes, (items, before) => {
+          for (const b of before) bad.push(b);
+          run.add(items, reject);
+        });
+    if ('bad' in parsed) for (const b of parsed.bad) bad.push(b);
     const { result, transfer = [] } = run.finish();
     // The block's buffer goes back to the main thread's reader, the result's to be sent back here.
     const input = msg.block.bytes.buffer as ArrayBuffer;

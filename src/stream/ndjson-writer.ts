@@ -45,9 +45,11 @@ export class NdjsonWriter {
 
   /**
    * NDJSON already encoded (a worker thread's records, whole lines), written after what is
-   * pending; `records` is how many lines it holds (the run record counts them).
+   * pending; `records` is how many lines it holds (the run record counts them). `given`: the
+   * caller gives the bytes up (import-csv's workers send a buffer per block), so a large write
+   * hands them to the stream as they are instead of a copy.
    */
-  writeEncoded(bytes: Uint8Array, records: number): void {
+  writeEncoded(bytes: Uint8Array, records: number, given = false): void {
     if (this.closed) return;
     this.records += records;
     this.settle();
@@ -57,11 +59,11 @@ export class NdjsonWriter {
       this.used += bytes.length;
       return;
     }
-    // Large: straight to the stream after what is pending, as a copy (the caller reuses its
-    // buffer); the next flush() waits while the stream is full, as for any write.
+    // Large: straight to the stream after what is pending, as a copy unless given (the caller
+    // may reuse its buffer); the next flush() waits while the stream is full, as for any write.
     if (this.used > this.start) this.handOver();
     else this.beforeWrite?.();
-    this.stream.write(Buffer.from(bytes));
+    this.stream.write(given ? bytes : Buffer.from(bytes));
   }
 
   private settle(): void {

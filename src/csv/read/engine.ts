@@ -57,6 +57,19 @@ export interface Parsed {
 /** Why a record is not well-formed CSV; each front-end words it in its own (pinned) texts. */
 export type SyntaxCode = 'unclosed-quote' | 'text-after-quote' | 'quote-in-unquoted';
 
+/**
+ * The reason of a malformed record in the words csv-parse used when it read these records, less
+ * its " at line N …" tail (bad-line reports keep their text; csv-parse's own `.*$` could not
+ * strip that tail past a U+2028/U+2029 in the cell's text, so then it stays whole, as it did).
+ */
+export function syntaxReason(err: CsvSyntaxError, before: string): string {
+  if (err.code === 'unclosed-quote') return 'Quote Not Closed: the parsing is finished with an opening quote';
+  if (err.code === 'text-after-quote') return `Invalid Closing Quote: got "${err.value}"`;
+  const reason = `Invalid Opening Quote: a quote is found on field ${err.field}`;
+  if (!/[\u2028\u2029]/.test(err.value)) return reason;
+  return `${reason} at line ${before.split(/\r\n|\r|\n/).length}, value is ${JSON.stringify(err.value)}`;
+}
+
 /** A malformed record: what is wrong, at which byte, in which cell (0-based), with the cell's text so far. */
 export class CsvSyntaxError extends Error {
   constructor(

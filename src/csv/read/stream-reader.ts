@@ -4,7 +4,7 @@
 // memory. The cells come from the one parser (engine.ts).
 import { makeRowEncoder } from '../write/encode.js';
 import { unescapeFormula } from '../write/formula.js';
-import { CsvSyntaxError, countQuotes, dialect, parseRecord, quoteOpenAfter, splitLine, Until, type Dialect, type Parsed } from './engine.js';
+import { CsvSyntaxError, countQuotes, dialect, parseRecord, quoteOpenAfter, splitLine, syntaxReason, Until, type Dialect, type Parsed } from './engine.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import type { JsonObject } from '../../event/event.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../stream/ndjson-reader.js';
@@ -76,6 +76,15 @@ export class CsvRowParser {
   private readonly maxBytes: number;
   private make: ((cells: readonly string[]) => JsonObject) | null = null;
   private madeFor: string[] | null = null;
+  /** Frames records only (the --jobs main thread, parallel/csv-blocks.ts): no cell is parsed, no row made. */
+  private frameOnly = false;
+  /**
+   * After feed(): the offset in the chunk just past the last line after which no record is open
+   * (a place where a new parser, given the header and the line count, reads on exactly as this
+   * one would), or -1; and the lines read up to there.
+   */
+  cleanEnd = -1;
+  cleanLines = 0;
 
   constructor(
     opts: ImportOptions,
@@ -94,9 +103,29 @@ export class CsvRowParser {
     this.maxBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
+  /** A parser that only frames records, to find where a source can be cut (cleanEnd). */
+  static framer(opts: ImportOptions, file: string): CsvRowParser {
+    const p = new CsvRowParser(opts, file, () => undefined, () => undefined);
+    p.frameOnly = true;
+    return p;
+  }
+
+  /** The header (the first row, or the columns given); null until it is read. */
+  get columns(): string[] | null {
+    return this.header;
+  }
+
+  /** Reads on from a clean place of a source (a --jobs block): `lines` lines before it, the header given, no BOM. */
+  resume(lines: number, header: string[]): void {
+    this.lineNo = lines;
+    this.header = header;
+    this.first = false;
+  }
+
   feed(chunk: Buffer): void {
     let buf = chunk;
     this.qBuf = null;
+    this.cleanEnd = -1;
     if (this.first) {
       if (this.carryLen) {
         buf = Buffer.concat([...this.carry, chunk]);
@@ -111,6 +140,8 @@ export class CsvRowParser {
       this.first = false;
       if (bom) buf = buf.subarray(bom);
     }
+    // Where chunk starts in buf (a BOM cut off, or a carried start joined on).
+    const base = buf.length - chunk.length;
     let pos = 0;
     let nl = buf.indexOf(NL, pos);
     if (nl !== -1 && (this.carryLen || this.dropped)) {
@@ -125,11 +156,13 @@ export class CsvRowParser {
         this.line(joined, 0, joined.length);
       }
       pos = nl + 1;
+      if (!this.inQuote) this.clean(pos - base);
       nl = buf.indexOf(NL, pos);
     }
     while (nl !== -1) {
       this.line(buf, pos, nl + 1);
       pos = nl + 1;
+      if (!this.inQuote) this.clean(pos - base);
       nl = buf.indexOf(NL, pos);
     }
     if (pos < buf.length) this.keep(buf, pos, buf.length);
@@ -154,6 +187,12 @@ export class CsvRowParser {
       const tail = this.lineNo > start ? ` (line ${this.lineNo})` : '';
       this.onBad({ file: this.file, line: start, error: `unclosed quote: the quoted cell opened here runs to the end of the file${tail}`, raw });
     }
+  }
+
+  private clean(at: number): void {
+    if (at <= 0) return;
+    this.cleanEnd = at;
+    this.cleanLines = this.lineNo;
   }
 
   private quotes(buf: Buffer, start: number, end: number): number {
@@ -217,6 +256,7 @@ export class CsvRowParser {
       }
       const qi = this.qPos;
       if (qi === -1 || qi >= end) {
+        if (this.frameOnly) return;
         let e = end;
         if (e > start && buf[e - 1] === NL) e--;
         if (e > start && buf[e - 1] === CR) e--;
@@ -236,7 +276,7 @@ export class CsvRowParser {
       if (!this.inQuote) this.closeOverflow();
       return;
     }
-    this.slow.push(Buffer.from(buf.subarray(start, end)));
+    if (!this.frameOnly) this.slow.push(Buffer.from(buf.subarray(start, end)));
     this.slowLen += end - start;
     if (this.slowLen > this.maxBytes) {
       // A quoted record this long is kept out of memory: counted until its quote closes (or the file ends).
@@ -246,7 +286,9 @@ export class CsvRowParser {
       if (!this.inQuote) this.closeOverflow();
       return;
     }
-    if (!this.inQuote) {
+    if (!this.inQuote && this.frameOnly) {
+      this.slowLen = 0;
+    } else if (!this.inQuote) {
       const rec = this.slow.length === 1 ? this.slow[0]! : Buffer.concat(this.slow);
       this.slow = [];
       this.slowLen = 0;
@@ -298,17 +340,4 @@ export class CsvRowParser {
     }
     this.onRecord(this.make(cells), line);
   }
-}
-
-/**
- * The reason of a malformed record in the words csv-parse used when it read these records, less
- * its " at line N …" tail (bad-line reports keep their text; csv-parse's own `.*$` could not
- * strip that tail past a U+2028/U+2029 in the cell's text, so then it stays whole, as it did).
- */
-function syntaxReason(err: CsvSyntaxError, before: string): string {
-  if (err.code === 'unclosed-quote') return 'Quote Not Closed: the parsing is finished with an opening quote';
-  if (err.code === 'text-after-quote') return `Invalid Closing Quote: got "${err.value}"`;
-  const reason = `Invalid Opening Quote: a quote is found on field ${err.field}`;
-  if (!/[\u2028\u2029]/.test(err.value)) return reason;
-  return `${reason} at line ${before.split(/\r\n|\r|\n/).length}, value is ${JSON.stringify(err.value)}`;
 }

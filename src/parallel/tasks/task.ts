@@ -2,6 +2,7 @@
 // with each block's records; what it returns goes to the main thread (structured clone).
 import type { Item } from '../../stream/ndjson-reader.js';
 import type { BadLine } from '../../stream/bad-lines.js';
+import type { Block } from '../blocks.js';
 
 /** A task's result for one block, with the buffers moved rather than copied. */
 export interface TaskOutput<R> {
@@ -14,6 +15,11 @@ export interface TaskOutput<R> {
 export interface Task<R> {
   /** Each batch of a block's records, in order; `reject` reports a record as a bad line (in input order with the parser's). */
   add(items: Item[], reject: (bad: BadLine) => void): void;
+  /**
+   * A task that reads the block's bytes itself (import-csv's are CSV, not NDJSON): called
+   * instead of the NDJSON parse and add(), with the block's bad lines to report, in order.
+   */
+  read?(block: Block, bad: BadLine[]): number;
   /** The block's result; the task is then ready for the next block. */
   finish(): TaskOutput<R>;
   /** The worker's own result once every block is done (a task that keeps state across blocks; see pool.collect). */
