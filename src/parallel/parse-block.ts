@@ -1,7 +1,7 @@
 // A block of whole lines parsed exactly as the one-thread reader parses them (it is that reader,
 // fed one chunk), with line numbers moved to where the block sits in its source.
 import { Readable } from 'node:stream';
-import { readNdjson, type Item, type Source } from '../stream/ndjson-reader.js';
+import { readNdjson, type Item, type ReadOptions, type Source } from '../stream/ndjson-reader.js';
 import type { BadLine, BadLinePolicy } from '../stream/bad-lines.js';
 import type { Block } from './blocks.js';
 
@@ -22,7 +22,7 @@ const EMPTY_LINE = Buffer.from('\n');
 const PIECE = 64 * 1024;
 
 /** The block as the one-thread reader got it: in the pieces each read ended its lines at. */
-function* pieces(block: Block, bytes: Buffer): Generator<Buffer> {
+export function* pieces(block: Block, bytes: Buffer): Generator<Buffer> {
   if (!block.atStart) yield EMPTY_LINE;
   if (block.ends) {
     let from = 0;
@@ -36,27 +36,43 @@ function* pieces(block: Block, bytes: Buffer): Generator<Buffer> {
   for (let i = 0; i < bytes.length; i += PIECE) yield bytes.subarray(i, Math.min(bytes.length, i + PIECE));
 }
 
+/** A block's bytes as a Buffer (a worker receives a plain Uint8Array). */
+export function blockBytes(block: Block): Buffer {
+  const raw = block.bytes as Uint8Array;
+  return Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+}
+
+/** What to add to a line number the reader gives for the pieces() of a block, for its place in the source. */
+export function lineShift(block: Block): number {
+  return block.atStart ? block.startLine - 1 : block.startLine - 2;
+}
+
+/** The NDJSON reader's options for a block: each bad line moved to its place in the source, the CSV hint for a source's first line. */
+export function blockReadOptions(block: Block, maxLineBytes: number, onBad: (b: BadLine) => void, onCsvLike: () => void): ReadOptions {
+  const shift = lineShift(block);
+  const policy = {
+    add: (b: BadLine) => {
+      b.line += shift;
+      onBad(b);
+    },
+  } as unknown as BadLinePolicy;
+  return { policy, maxLineBytes, onCsvLike: block.atStart && block.startLine === 1 ? onCsvLike : undefined };
+}
+
 /**
  * Hands each batch of the block's records to onBatch (its line numbers already moved), with the
  * bad lines the reader found before it: a caller that reports those, then its own rejections of
  * the batch's records, reports in the one-thread order. `bad` is what came after the last batch.
  */
 export async function parseBlock(block: Block, maxLineBytes: number, onBatch: (items: Item[], badBefore: BadLine[]) => void): Promise<ParsedBlock> {
-  const raw = block.bytes as Uint8Array;
-  const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const shift = block.atStart ? block.startLine - 1 : block.startLine - 2;
+  const bytes = blockBytes(block);
+  const shift = lineShift(block);
   let bad: BadLine[] = [];
   let csvLike = false;
   let records = 0;
-  const policy = {
-    add: (b: BadLine) => {
-      b.line += shift;
-      bad.push(b);
-    },
-  } as unknown as BadLinePolicy;
   const source: Source = { name: block.file, open: () => Readable.from(pieces(block, bytes)) };
-  const onCsvLike = block.atStart && block.startLine === 1 ? () => void (csvLike = true) : undefined;
-  for await (const batch of readNdjson([source], { policy, maxLineBytes, onCsvLike })) {
+  const opts = blockReadOptions(block, maxLineBytes, (b) => void bad.push(b), () => void (csvLike = true));
+  for await (const batch of readNdjson([source], opts)) {
     if (shift !== 0) for (const item of batch) item.line += shift;
     records += batch.length;
     const before = bad;

@@ -28,6 +28,8 @@ parentPort!.on('message', async (msg: { seq: number; block: Block } | { recycle:
     const reject = (b: BadLine) => void bad.push(b);
     const parsed = run.read
       ? { records: run.read(msg.block, bad), csvLike: false }
+      : run.block
+        ? run.block(msg.block, maxLineBytes)
       : await parseBlock(msg.block, maxLineBytes, (items, before) => {
           for (const b of before) bad.push(b);
           run.add(items, reject);

@@ -111,7 +111,8 @@ export function mayHoldInexactNumber(text: string): boolean {
   return text.includes('[') && (riskyAfter(text, '[') || riskyAfter(text, ','));
 }
 
-function exactOrNumber(text: string): number | ExactNumber {
+/** A number token's value as every reader keeps it: a double when it prints back as written, else its text. */
+export function exactOrNumber(text: string): number | ExactNumber {
   const n = Number(text);
   return String(n) === text ? n : new ExactNumber(text);
 }

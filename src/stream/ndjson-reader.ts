@@ -116,10 +116,14 @@ export function looksLikeCsvHeader(text: string): boolean {
   return [',', ';', '\t'].some((d) => t.split(d).length >= 2);
 }
 
-/** Batches of records, in input order; malformed lines go to the policy and are skipped. */
-export function readNdjson(sources: Source[], opts: ReadOptions): AsyncGenerator<Item[]> {
+/**
+ * What the NDJSON reader does with each line of one source: a record goes into batch.out, a
+ * malformed line to the policy (the one exact way to read a line, which faster readers of a line
+ * fall back to: parallel/tasks/export-csv.ts).
+ */
+export function ndjsonSink(file: string, batch: { out: Item[] }, opts: ReadOptions): LineSink {
   const { policy } = opts;
-  return splitSources<Item>(sources, opts, (file, batch) => ({
+  return {
     line(buf, start, end, lineNo) {
       if (start === end) return;
       const text = decode(buf, start, end);
@@ -158,7 +162,12 @@ export function readNdjson(sources: Source[], opts: ReadOptions): AsyncGenerator
         truncated: true,
       });
     },
-  }));
+  };
+}
+
+/** Batches of records, in input order; malformed lines go to the policy and are skipped. */
+export function readNdjson(sources: Source[], opts: ReadOptions): AsyncGenerator<Item[]> {
+  return splitSources<Item>(sources, opts, (file, batch) => ndjsonSink(file, batch, opts));
 }
 
 /** Batches of text lines (log mode); invalid UTF-8 and oversize lines are bad lines. */

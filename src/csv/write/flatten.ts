@@ -60,6 +60,16 @@ function child(o: unknown, key: string): unknown {
 }
 
 /**
+ * Where columnAccessor looks, as key paths: the top-level key of the column's own name first,
+ * then the nested path it falls back to (user_context for the event's user fields), if any.
+ */
+export function columnPaths(name: string): { own: string[]; nested: string[] | null } {
+  const parts = name.split('.');
+  if (USER_FIELDS.has(name)) return { own: [name], nested: ['user_context', name] };
+  return { own: [name], nested: parts.length > 1 ? parts : null };
+}
+
+/**
  * A compiled reader for one column: a top-level key of that exact name wins; the event's user
  * fields fall back to user_context; a dotted name walks nested objects.
  */

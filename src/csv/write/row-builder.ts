@@ -44,6 +44,8 @@ export class RowBuilder {
   readonly columns: string[] = [];
   private readonly index = new Map<string, number>();
   private accessors: Accessor[] = [];
+  /** Fixed columns: each column's reader before its column rule (buildValues applies the rule). */
+  private readonly readers: Accessor[] = [];
   /** Discovery mode: the column rule's value function per column (null: none). */
   private readonly mappers: Array<((value: unknown) => unknown) | null> = [];
   private secretCol: KeyRule[] = [];
@@ -113,6 +115,7 @@ export class RowBuilder {
     const mapper = typeof rule === 'function' ? rule : null;
     const read = columnAccessor(path);
     this.accessors.push(mapper ? (r) => mapper(read(r)) : read);
+    this.readers.push(read);
     this.mappers.push(mapper);
     this.secretCol.push(this.rule(path));
     this.secretType.push(false);
@@ -143,37 +146,53 @@ export class RowBuilder {
   build(rec: JsonObject): string[] {
     const cells = this.cells;
     if (this.fixed) {
-      const acc = this.accessors;
-      const n = acc.length;
-      const kind = this.secretType;
-      for (let i = 0; i < n; i++) {
-        const v = acc[i]!(rec);
-        if (typeof v === 'string') {
-          cells[i] = v;
-          kind[i] = true;
-        } else {
-          cells[i] = v === undefined || v === null ? '' : cellText(v, this.replacer);
-          kind[i] = couldBeSecret(v);
-        }
-      }
-      if (this.policy.redact) {
-        const secret = this.secretCol;
-        // One pre-check over the whole row instead of one per cell (a cell's secret is also
-        // in the joined text, so nothing is missed; a false hit only costs the per-cell pass).
-        const scan = maybeSecret(cells.join('\n'));
-        for (let i = 0; i < n; i++) {
-          const rule = secret[i];
-          if (rule === 'keep' || cells[i] === '') continue;
-          if (rule === 'always' || (rule === 'name' && kind[i])) cells[i] = REDACTED;
-          else if (scan && kind[i]) cells[i] = redactValue(cells[i]!);
-        }
-      }
-      if (this.policy.escapeFormulas) for (let i = 0; i < n; i++) cells[i] = neutraliseFormula(cells[i]!);
-      return cells;
+      const read = this.readers;
+      const values = this.values;
+      for (let i = 0; i < read.length; i++) values[i] = read[i]!(rec);
+      return this.buildValues(values);
     }
     cells.fill('');
     this.row++;
     forEachLeaf(rec, this.visit);
+    return cells;
+  }
+
+  private readonly values: unknown[] = [];
+
+  /**
+   * Fixed columns: the cells from each column's value as its accessor reads it (a reader that
+   * found the values without building the record: parallel/tasks/export-csv.ts). A column rule's
+   * function is applied here as the accessor would.
+   */
+  buildValues(values: readonly unknown[]): string[] {
+    const cells = this.cells;
+    const n = this.accessors.length;
+    const kind = this.secretType;
+    const mappers = this.mappers;
+    for (let i = 0; i < n; i++) {
+      const mapper = mappers[i];
+      const v = mapper ? mapper(values[i]) : values[i];
+      if (typeof v === 'string') {
+        cells[i] = v;
+        kind[i] = true;
+      } else {
+        cells[i] = v === undefined || v === null ? '' : cellText(v, this.replacer);
+        kind[i] = couldBeSecret(v);
+      }
+    }
+    if (this.policy.redact) {
+      const secret = this.secretCol;
+      // One pre-check over the whole row instead of one per cell (a cell's secret is also
+      // in the joined text, so nothing is missed; a false hit only costs the per-cell pass).
+      const scan = maybeSecret(cells.join('\n'));
+      for (let i = 0; i < n; i++) {
+        const rule = secret[i];
+        if (rule === 'keep' || cells[i] === '') continue;
+        if (rule === 'always' || (rule === 'name' && kind[i])) cells[i] = REDACTED;
+        else if (scan && kind[i]) cells[i] = redactValue(cells[i]!);
+      }
+    }
+    if (this.policy.escapeFormulas) for (let i = 0; i < n; i++) cells[i] = neutraliseFormula(cells[i]!);
     return cells;
   }
 

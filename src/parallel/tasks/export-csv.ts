@@ -1,10 +1,19 @@
 // export-csv's work per block in a worker: filters, cells (redaction, formula neutralisation) and
-// CSV encoding, for a fixed column list (the main thread decided it at the first record).
+// CSV encoding, for a fixed column list (the main thread decided it at the first record). With
+// no filter, a block's lines are read by the fast reader of stream/sparse-json.ts (only the
+// columns' values are built), and a line it is unsure of by the exact NDJSON reader.
+import { isUtf8 } from 'node:buffer';
 import { ChunkBuffer, makeRowEncoder, type CsvFormat } from '../../csv/write/encode.js';
 import { RowBuilder, type CellPolicy } from '../../csv/write/row-builder.js';
 import { buildFilter, type FilterOptions } from '../../stream/filters.js';
 import { stringifyExact } from '../../stream/exact-number.js';
-import type { Item } from '../../stream/ndjson-reader.js';
+import { ndjsonSink, type Item } from '../../stream/ndjson-reader.js';
+import { LineSplitter, type LineSink } from '../../stream/line-splitter.js';
+import { keyTree, SparseScanner } from '../../stream/sparse-json.js';
+import type { BadLine } from '../../stream/bad-lines.js';
+import { columnPaths } from '../../csv/write/flatten.js';
+import { blockBytes, blockReadOptions, pieces, type ParsedBlock } from '../parse-block.js';
+import type { Block } from '../blocks.js';
 import type { Spares, Task } from './task.js';
 
 /** What an export worker needs: the fixed columns, cell policy, dialect and filters. */
@@ -44,21 +53,38 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
   let forward: string[] = [];
   let rowsByType: Record<string, number> = {};
   let rows = 0;
-  return {
-    add(items: Item[]): void {
-      for (let i = 0; i < items.length; i++) {
-        const rec = items[i]!.value;
-        if (typeof rec.kind === 'string' && passKinds.has(rec.kind)) {
-          if (config.forwardKinds) forward.push(stringifyExact(rec));
-          continue;
-        }
-        if (filter !== null && !filter(rec)) continue;
-        chunk.append(encodeRow(builder.build(rec)));
-        rows++;
-        const type = rec.event_type === 'error' || rec.event_type === 'success' ? rec.event_type : 'other';
-        rowsByType[type] = (rowsByType[type] ?? 0) + 1;
+  const count = (type: unknown): void => {
+    const t = type === 'error' || type === 'success' ? type : 'other';
+    rowsByType[t] = (rowsByType[t] ?? 0) + 1;
+    rows++;
+  };
+  const add = (items: Item[]): void => {
+    for (let i = 0; i < items.length; i++) {
+      const rec = items[i]!.value;
+      if (typeof rec.kind === 'string' && passKinds.has(rec.kind)) {
+        if (config.forwardKinds) forward.push(stringifyExact(rec));
+        continue;
       }
-    },
+      if (filter !== null && !filter(rec)) continue;
+      chunk.append(encodeRow(builder.build(rec)));
+      count(rec.event_type);
+    }
+  };
+  const fast = filter === null ? fastRows(builder.columns) : null;
+  return {
+    add,
+    block: fast
+      ? (block, maxLineBytes) =>
+          readBlock(block, maxLineBytes, add, (buf, start, end) => {
+            if (!fast.scan(buf, start, end)) return false;
+            const kind = fast.kind();
+            // A record to forward is needed whole: the exact reader reads it.
+            if (typeof kind === 'string' && passKinds.has(kind)) return false;
+            chunk.append(encodeRow(builder.buildValues(fast.columns())));
+            count(fast.eventType());
+            return true;
+          })
+      : undefined,
     finish() {
       const taken = chunk.take();
       const out = spares.take(taken.length);
@@ -72,4 +98,75 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
       return { result, transfer: [out.buffer as ArrayBuffer] };
     },
   };
+}
+
+/**
+ * The fast reader of a line for fixed columns (stream/sparse-json.ts): only the columns' values
+ * (as their accessors would read them), `kind` and `event_type` are built. Null when a column
+ * name is one every object inherits (the exact reader then reads every line).
+ */
+function fastRows(columns: readonly string[]) {
+  const places = columns.map(columnPaths);
+  const paths: string[][] = [['kind'], ['event_type']];
+  for (const p of places) {
+    paths.push(p.own);
+    if (p.nested) paths.push(p.nested);
+  }
+  const tree = keyTree(paths);
+  if (tree === null) return null;
+  const scanner = new SparseScanner(tree);
+  const own = places.map((p) => tree.slotOf(p.own));
+  const nested = places.map((p) => (p.nested ? tree.slotOf(p.nested) : -1));
+  const kindSlot = tree.slotOf(['kind']);
+  const typeSlot = tree.slotOf(['event_type']);
+  const values = scanner.values;
+  const out: unknown[] = new Array(columns.length).fill(undefined);
+  return {
+    scan: (buf: Buffer, start: number, end: number): boolean => scanner.scan(buf, start, end),
+    kind: (): unknown => values[kindSlot],
+    eventType: (): unknown => values[typeSlot],
+    /** Each column's value: its own top-level key, else the nested path (as columnAccessor reads). */
+    columns(): unknown[] {
+      for (let i = 0; i < own.length; i++) {
+        const v = values[own[i]!];
+        out[i] = v !== undefined || nested[i] === -1 ? v : values[nested[i]!];
+      }
+      return out;
+    },
+  };
+}
+
+/**
+ * A block read line by line as parse-block.ts reads it (the same pieces, splitter and line
+ * numbers): each line goes to `fast` first, and a line it does not take to the exact NDJSON
+ * reader, whose record goes to `add` (or whose report to the bad lines), in input order.
+ */
+function readBlock(block: Block, maxLineBytes: number, add: (items: Item[]) => void, fast: (buf: Buffer, start: number, end: number) => boolean): ParsedBlock {
+  const bytes = blockBytes(block);
+  // The fast reader needs valid UTF-8: one check of the whole block (a block with a bad byte is read the exact way).
+  const utf8 = isUtf8(bytes);
+  const bad: BadLine[] = [];
+  let csvLike = false;
+  let records = 0;
+  const batch = { out: [] as Item[] };
+  const exact = ndjsonSink(block.file, batch, blockReadOptions(block, maxLineBytes, (b) => void bad.push(b), () => void (csvLike = true)));
+  const sink: LineSink = {
+    line(buf, start, end, lineNo) {
+      if (utf8 && fast(buf, start, end)) {
+        records++;
+        return;
+      }
+      exact.line(buf, start, end, lineNo);
+      if (batch.out.length) {
+        records += batch.out.length;
+        add(batch.out);
+        batch.out = [];
+      }
+    },
+    oversize: (head, lineNo, total) => exact.oversize(head, lineNo, total),
+  };
+  const splitter = new LineSplitter(sink, maxLineBytes);
+  for (const piece of pieces(block, bytes)) splitter.push(piece);
+  splitter.end();
+  return { records, bad, csvLike };
 }

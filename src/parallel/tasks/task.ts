@@ -3,6 +3,7 @@
 import type { Item } from '../../stream/ndjson-reader.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import type { Block } from '../blocks.js';
+import type { ParsedBlock } from '../parse-block.js';
 
 /** A task's result for one block, with the buffers moved rather than copied. */
 export interface TaskOutput<R> {
@@ -20,6 +21,11 @@ export interface Task<R> {
    * instead of the NDJSON parse and add(), with the block's bad lines to report, in order.
    */
   read?(block: Block, bad: BadLine[]): number;
+  /**
+   * A task that reads a block's NDJSON itself (instead of add() with parseBlock's records): the
+   * records it read, and every bad line in input order, as parseBlock would report them.
+   */
+  block?(block: Block, maxLineBytes: number): ParsedBlock;
   /** The block's result; the task is then ready for the next block. */
   finish(): TaskOutput<R>;
   /** The worker's own result once every block is done (a task that keeps state across blocks; see pool.collect). */
