@@ -11,6 +11,7 @@ import type { BadLine, BadLinePolicy } from '../../../src/stream/bad-lines.js';
 import { BlockCutter, type Block, type OversizeLine } from '../../../src/parallel/blocks.js';
 import { parseBlock } from '../../../src/parallel/parse-block.js';
 import { stringifyExact } from '../../../src/stream/exact-number.js';
+import { chunked } from '../../helpers/chunks.js';
 
 const BOM = '\uFEFF';
 
@@ -46,16 +47,6 @@ const arbCase: fc.Arbitrary<Case> = fc
     if (invalidUtf8 && bytes.length > 2) bytes = Buffer.concat([bytes.subarray(0, 2), Buffer.from([0xff]), bytes.subarray(2)]);
     return { bytes, reads, block, maxLineBytes };
   });
-
-function chunked(bytes: Buffer, reads: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  for (let pos = 0, i = 0; pos < bytes.length; i++) {
-    const n = reads[i % reads.length]!;
-    out.push(bytes.subarray(pos, pos + n));
-    pos += n;
-  }
-  return out;
-}
 
 const show = (items: Item[]) => items.map((i) => `${i.file}:${i.line} ${stringifyExact(i.value)}`);
 

@@ -11,6 +11,7 @@ import { CsvCutter, parseCsvBlock, type CsvBlock } from '../../../src/parallel/c
 import type { SerialPart } from '../../../src/parallel/blocks.js';
 import type { BadLine } from '../../../src/stream/bad-lines.js';
 import type { JsonObject } from '../../../src/stream/json.js';
+import { chunked } from '../../helpers/chunks.js';
 
 /** Pieces of CSV text: most of what can go wrong around quotes and line ends. */
 const arbPiece = fc.constantFrom('a', 'bc', ',', ';', '§', '"', '""', '\n', '\r\n', '\r', ' ', 'é', '37"N', '"x,\ny"', 'q"', "'", '\uFEFF', '\u2028');
@@ -55,16 +56,6 @@ const arbCase: fc.Arbitrary<Case> = fc
     if (invalidUtf8 && bytes.length > 3) bytes = Buffer.concat([bytes.subarray(0, 3), Buffer.from([0xff, 0x22]), bytes.subarray(3)]);
     return { bytes, reads, block, opts: { delimiter, quote, strictQuotes, columns, unescapeFormulas, maxLineBytes }, workersAt };
   });
-
-function chunked(bytes: Buffer, reads: number[]): Buffer[] {
-  const out: Buffer[] = [];
-  for (let pos = 0, i = 0; pos < bytes.length; i++) {
-    const n = reads[i % reads.length]!;
-    out.push(bytes.subarray(pos, pos + n));
-    pos += n;
-  }
-  return out;
-}
 
 interface Seen {
   rows: string[];
