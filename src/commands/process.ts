@@ -179,6 +179,7 @@ export default defineCommand({
         packs: ctx.list('rules'),
         disabled,
         registry: registryPath ?? null,
+        registryStamp: registry.stamp ?? null,
         job: opts.job ?? null,
         now: opts.now!,
         filter: ctx.filterSpec,

@@ -1,7 +1,8 @@
 // The registry snapshot (--registry): persons parsed once, stored column by column and indexed
 // in Maps (by email, by registry ID, bad claims by full name), so each entry costs a few lookups.
 import { extname } from 'node:path';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
+import { DataError } from '../cli/errors.js';
 import { decompressed } from '../stream/gzip.js';
 import { absent, optionalString, personName } from '../event/normalize.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
@@ -305,12 +306,38 @@ export function buildRegistryIndex(persons: Iterable<RegistryPerson>): RegistryI
 }
 
 /** The registry snapshot from an NDJSON or CSV file (by extension); bad lines go to `policy`. */
-export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy(), maxLineBytes?: number): Promise<RegistryIndex> {
+/**
+ * A regular file's identity and version (device, inode, size, modification and change times in
+ * ns), or null for anything else (a pipe, a FIFO, no file): equal stamps, the same bytes.
+ */
+export function fileStamp(path: string): string | null {
+  try {
+    const s = statSync(path, { bigint: true });
+    return s.isFile() ? `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}` : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Loads a registry snapshot (CSV when the path ends in .csv, else NDJSON; .gz either way). A
+ * regular file that changes while it is read is refused (a snapshot still being written would
+ * join entries against part of the registry); so is one that is no longer `expect` (fileStamp),
+ * the snapshot the main thread read, when a --jobs worker reads it again.
+ */
+export async function loadRegistry(path: string, policy: BadLinePolicy = new BadLinePolicy(), maxLineBytes?: number, expect?: string | null): Promise<RegistryIndex> {
+  const before = fileStamp(path);
+  if (expect !== undefined && before !== expect) throw changed(path, 'since process first read it');
   const source: Source = { name: path, open: () => decompressed(createReadStream(path, { highWaterMark: 1024 * 1024 }), path) };
   const batches: AsyncIterable<Item[]> =
     extname(path).toLowerCase() === '.csv' ? readCsvRecords([source], { policy, maxLineBytes }) : readNdjson([source], { policy, maxLineBytes });
   // Person by person into the columns: the parsed records of a batch are garbage right after.
   const b = new RegistryBuilder();
   for await (const batch of batches) for (const item of batch) b.add(parsePerson(item.value));
-  return b.build();
+  if (before !== null && fileStamp(path) !== before) throw changed(path, 'while process was reading it');
+  return { ...b.build(), stamp: before };
+}
+
+function changed(path: string, when: string): DataError {
+  return new DataError(`${path}: the registry snapshot changed ${when}; run again once it is completely written (or give it a copy)`);
 }

@@ -54,6 +54,8 @@ export interface RegistryIndex {
   /** False when no --registry was given: registry rules then do not apply. */
   readonly loaded: boolean;
   readonly size: number;
+  /** The snapshot file as it was read (fileStamp): null for no file, a pipe or a FIFO. */
+  readonly stamp?: string | null;
   /** Persons having this email (any case). */
   byEmail(email: string | null): readonly RegistryPerson[];
   byRegistryId(id: string | null): RegistryPerson | undefined;

@@ -5,11 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
-import { writeFileSync } from 'node:fs';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { run, tempDir, bigAndSmallInputs, ROOT } from '../helpers/run.js';
+import { execa } from 'execa';
+import { run, tempDir, bigAndSmallInputs, binPath, nodeFlags, ROOT } from '../helpers/run.js';
 
 const FORCE = { BATCH_EVENTS_PARALLEL_START: '1', BATCH_EVENTS_PARALLEL_BLOCK: '400' };
 const NOW = '2026-12-01T00:00:00Z';
@@ -150,5 +151,30 @@ describe('process --jobs', () => {
     expect(bigRun.stderr).toMatch(/--jobs 2: worker threads from .*big\.ndjson:\d+ on/);
     expect(smallRun.stderr).not.toMatch(/worker threads/);
     expect(bigRun.stdout).toBe(one.stdout);
+  }, 120_000);
+  it('refuses a registry file that changed between the main thread\'s read and a worker\'s', async () => {
+    const dir = tempDir();
+    const registry = join(dir, 'registry.ndjson');
+    writeFileSync(registry, JSON.stringify({ registry_id: 'R-1', name: 'Ann Lee', emails: [{ mail: 'a@x.org', verified: true }], claimed: true }) + '\n');
+    const line = (i: number) => JSON.stringify({ email: `u${i}@x.org`, name: 'Ann Lee', registry_id: 'R-1', pad: PAD }) + '\n';
+    // Workers start after 4 KB: the first lines are run on the main thread, with the registry it read.
+    const child = execa(process.execPath, [...nodeFlags('process'), binPath('process'), '--jobs', '2', '--now', NOW, '--registry', registry], {
+      reject: false,
+      env: { NO_COLOR: '1', BATCH_EVENTS_PARALLEL_START: '4000' },
+    });
+    let out = '';
+    const firstEvent = new Promise<void>((resolve) => child.stdout!.on('data', (d: Buffer) => ((out += d), out.includes('event_id') && resolve())));
+    child.stdin!.write(line(0));
+    await firstEvent;
+    // The snapshot is rewritten (here: its times) before the workers read it again.
+    utimesSync(registry, new Date(), new Date(Date.now() + 5000));
+    for (let i = 1; i < 40; i++) child.stdin!.write(line(i));
+    child.stdin!.end();
+    const res = await child;
+    expect(res.exitCode).toBe(1);
+    expect(String(res.stderr).trim()).toBe(`process: ${registry}: the registry snapshot changed since process first read it; run again once it is completely written (or give it a copy)`);
+    // Downstream is told: the run record says failed.
+    const last = JSON.parse(String(res.stdout).trim().split('\n').pop()!);
+    expect(last).toMatchObject({ kind: 'run', status: 'failed' });
   }, 120_000);
 });

@@ -21,6 +21,8 @@ export interface ProcessTaskConfig {
   packs: string[];
   disabled: string[];
   registry: string | null;
+  /** The registry file as the main thread read it (fileStamp): a worker refuses a changed file. */
+  registryStamp: string | null;
   job: string | null;
   /** --now, or the run's start, resolved once for every thread. */
   now: string;
@@ -59,7 +61,7 @@ export async function createTask(config: ProcessTaskConfig, spares: Spares): Pro
   const packs = await loadPacks(config.packs);
   // The main thread has reported the snapshot's bad lines already.
   const quiet = new BadLinePolicy({ report: () => {}, maxBad: Number.MAX_SAFE_INTEGER });
-  const registry = config.registry === null ? NO_REGISTRY : await loadRegistry(config.registry, quiet, config.maxLineBytes);
+  const registry = config.registry === null ? NO_REGISTRY : await loadRegistry(config.registry, quiet, config.maxLineBytes, config.registryStamp);
   const stats = { noTimestamp: 0 };
   let asks: string[] = [];
   let rejects: ((bad: BadLine) => void) | null = null;

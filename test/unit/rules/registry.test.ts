@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RegistryBuilder, buildRegistryIndex, parsePerson } from '../../../src/rules/registry.js';
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RegistryBuilder, buildRegistryIndex, fileStamp, loadRegistry, parsePerson } from '../../../src/rules/registry.js';
+import { BadLinePolicy } from '../../../src/stream/bad-lines.js';
 import type { JsonObject } from '../../../src/event/event.js';
 import type { RegistryPerson } from '../../../src/rules/types.js';
 
@@ -48,5 +52,24 @@ describe('registry: lookups by email (behind the email filter)', () => {
     let found = 0;
     for (let i = 100_000; i < 200_000; i++) found += index.byEmail(`user${i}@uni.example.edu`).length;
     expect(found).toBe(0);
+  });
+});
+
+describe('registry: a snapshot that changes while it is read', () => {
+  it('is refused, not joined against in part; an unchanged one loads', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'be-reg-'));
+    const path = join(dir, 'registry.ndjson');
+    const person = JSON.stringify({ registry_id: 'R-1', name: 'Ann Lee', emails: ['a@x.org'] });
+    writeFileSync(path, `${person}\nnot json\n${person.replace('R-1', 'R-2')}\n`);
+    const quiet = new BadLinePolicy({ maxBad: Infinity, report: () => undefined });
+    const loaded = await loadRegistry(path, quiet);
+    expect(loaded.size).toBe(2);
+    expect(loaded.stamp).toBe(fileStamp(path));
+    // The bad line's report comes mid-read: the writer appends a person then.
+    const writing = new BadLinePolicy({ maxBad: Infinity, report: () => appendFileSync(path, `${person.replace('R-1', 'R-3')}\n`) });
+    await expect(loadRegistry(path, writing)).rejects.toThrow(`${path}: the registry snapshot changed while process was reading it`);
+    // A worker reading it again checks it is the file the main thread read.
+    await expect(loadRegistry(path, quiet, undefined, loaded.stamp)).rejects.toThrow('changed since process first read it');
+    expect((await loadRegistry(path, quiet, undefined, fileStamp(path))).size).toBe(3);
   });
 });
