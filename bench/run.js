@@ -25,12 +25,13 @@ const JOBS = ['export', 'analyze', 'process', 'import', 'startup', 'memory', 'co
 const USAGE = `Usage: node bench/run.js [options]   (npm run bench -- [options])
 
   --quick          100,000 events, one run per tool, no separate warm-up (about a minute)
-  --runs N         measured runs per tool after the warm-up (default 3; slow peers get 1)
+  --runs N         measured runs per tool after the warm-up, taken in rounds across a job's
+                   tools (default 3; slow peers get 1)
   --only LIST      comma list of jobs: ${JOBS.join(',')}
   --regen          regenerate the data files in bench/data even when present
   --keep-outputs   keep every tool's output in bench/data/out (default: only ours)
   --slow SECONDS   a tool whose warm-up takes longer gets one measured run; for a peer the
-                   warm-up itself is that run (input already cached by the floor) (default 30)
+                   warm-up itself is that run (input already cached by the floor) (default 60)
   --help
 
 Peers: mlr (apt-get install -y miller), jq (apt-get install -y jq), json2csv and ndjson-cli
@@ -44,7 +45,7 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     regen: { type: 'boolean', default: false },
     'keep-outputs': { type: 'boolean', default: false },
-    slow: { type: 'string', default: '30' },
+    slow: { type: 'string', default: '60' },
     help: { type: 'boolean', default: false },
   },
   strict: true,
@@ -281,26 +282,50 @@ async function runTool(spec) {
     row.cpu.push(warm.cpu_s);
     count = opt.quick ? n - 1 : 0;
   } else if (warm.wall_s > slowSeconds) count = 1;
-  for (let i = 0; i < count; i++) {
-    let r = await measure(cmd, { stdin, env: ENV, cwd: ROOT });
-    if (!r.ok && role !== 'peer') {
-      await new Promise((res) => setTimeout(res, 5000));
-      r = await measure(cmd, { stdin, env: ENV, cwd: ROOT });
-    }
-    if (!r.ok) {
-      row.error = `exit ${r.code ?? r.signal} on run ${i + 1}: ${lastLine(r.stderr)}`;
-      return row;
-    }
-    row.runs.push(r.wall_s);
-    row.cpu.push(r.cpu_s);
-    row.rss_kb = Math.max(row.rss_kb, r.rss_kb);
-  }
-  row.median_s = median(row.runs);
-  row.median_cpu_s = median(row.cpu);
-  row.records_per_s = records / row.median_s;
-  row.mb_per_s = bytes / 1e6 / row.median_s;
-  log(`  ${fmt(row.median_s, 3)} s, ${fmt(mib(row.rss_kb), 1)} MiB${row.check ? `, check: ${row.check}` : ''}`);
+  // The measured runs are taken later, in rounds across the job's tools (settle).
+  row.pending = { left: count, cmd, stdin, role, done: 0 };
   return row;
+}
+
+/**
+ * Takes the measured runs of a job's rows in rounds (each tool once per round, in order), not
+ * tool after tool: when the machine's speed drifts (it did: jq took 16.2 s in one run and
+ * 29.6 s in another on the same file), every tool of a round is moved alike, so the ratios of
+ * medians hold. Then each row's median.
+ */
+async function settle(rows) {
+  for (;;) {
+    const due = rows.filter((r) => r.pending && r.pending.left > 0 && !r.error);
+    if (due.length === 0) break;
+    log(`  round ${due[0].pending.done + 1}: ${due.map((r) => r.tool).join(', ')}`);
+    for (const row of due) {
+      const p = row.pending;
+      let r = await measure(p.cmd, { stdin: p.stdin, env: ENV, cwd: ROOT });
+      if (!r.ok && p.role !== 'peer') {
+        await new Promise((res) => setTimeout(res, 5000));
+        r = await measure(p.cmd, { stdin: p.stdin, env: ENV, cwd: ROOT });
+      }
+      p.left--;
+      p.done++;
+      if (!r.ok) {
+        row.error = `exit ${r.code ?? r.signal} on run ${p.done}: ${lastLine(r.stderr)}`;
+        continue;
+      }
+      row.runs.push(r.wall_s);
+      row.cpu.push(r.cpu_s);
+      row.rss_kb = Math.max(row.rss_kb, r.rss_kb);
+    }
+  }
+  for (const row of rows) {
+    if (!row.pending || row.error) continue;
+    delete row.pending;
+    row.median_s = median(row.runs);
+    row.median_cpu_s = median(row.cpu);
+    row.records_per_s = row.records / row.median_s;
+    row.mb_per_s = row.bytes / 1e6 / row.median_s;
+    log(`  ${row.tool}: ${fmt(row.median_s, 3)} s (${row.runs.map((x) => fmt(x, 2)).join(', ')}), ${fmt(mib(row.rss_kb), 1)} MiB${row.check ? `, check: ${row.check}` : ''}`);
+  }
+  return rows;
 }
 
 function lastLine(s) {
@@ -363,6 +388,7 @@ if (only.includes('export')) {
   // ndjson-cli writes NDJSON only: the nearest job is the same projection as JSON arrays.
   job.rows.push(await runTool({ job: 'export', tool: 'ndjson-map (arrays)', role: 'peer', missing: NDJSON_CLI ? null : MISSING['ndjson-cli'], ...evIn,
     cmd: [NODE, ndjsonCli('ndjson-map'), `[${mlrFields.map((f) => `d.${f}`).join(', ')}]`], stdin: events.big.path, check: (p) => checkNdjsonCount(p, bigN) }));
+  await settle(job.rows);
   jobs.push(relate(job, floor));
   const [, o, o2, m, j, c] = job.rows;
   const at2 = ok(o2) ? o2 : null;
@@ -398,6 +424,7 @@ if (only.includes('analyze')) {
   const reduce = `${show([NODE, ndjsonCli('ndjson-reduce'), '(p.c[d.category] = (p.c[d.category] || 0) + 1, p.u[d.user_context.email] = 1, p)', '{c: {}, u: {}}'])} < ${show([events.big.path])} | ${show([NODE, ndjsonCli('ndjson-map'), '({by_category: d.c, distinct_users: Object.keys(d.u).length})'])}`;
   job.rows.push(await runTool({ job: 'analyze', tool: 'ndjson-reduce', role: 'peer', missing: NDJSON_CLI ? null : MISSING['ndjson-cli'], ...evIn,
     cmd: ['bash', '-o', 'pipefail', '-c', reduce], check: (p) => checkJqCounts(p, meta) }));
+  await settle(job.rows);
   jobs.push(relate(job, floor));
   const [, o, o2, m] = job.rows;
   for (const [r, n] of [[o, 1], [o2, 2]]) {
@@ -419,6 +446,7 @@ if (only.includes('process')) {
   const missing = ours.process.error ?? (offers('process', 'registry') ? null : 'process has no --registry yet (built-in pack not wired)');
   job.rows.push(...await levels('process', { job: 'process', tool: 'process (ours)', role: 'ours', missing, ...io,
     check: (p) => { const { size } = statSync(p); return size === 0 ? 'no events' : null; } }, processArgs(directory.big.path)));
+  await settle(job.rows);
   jobs.push(relate(job, floor));
   const [, o, o2] = job.rows;
   for (const [r, n, goal] of [[o, 1, 5], [o2, 2, 3.5]]) {
@@ -441,6 +469,7 @@ if (only.includes('import')) {
     check: (p) => checkNdjsonCount(p, bigN + 2) }, [csvPath]));
   job.rows.push(await runTool({ job: 'import', tool: 'mlr --icsv --ojsonl cat', role: 'peer', missing: MLR ? noCsv : MISSING.mlr, ...io,
     cmd: [MLR, '--icsv', '--ojsonl', 'cat', csvPath], check: (p) => checkNdjsonCount(p, bigN) }));
+  await settle(job.rows);
   jobs.push(relate(job, null));
   const [o, o2, m] = job.rows;
   for (const [r, n] of [[o, 1], [o2, 2]]) {
@@ -459,6 +488,7 @@ if (only.includes('startup')) {
   for (const b of BINARIES) {
     job.rows.push(await runTool({ job: 'startup', tool: b, role: 'ours', cmd: ourCmd(b), stdin: '/dev/null', missing: ours[b].error, records: 0, bytes: 0, n, forceWarm: true }));
   }
+  await settle(job.rows);
   for (const r of job.rows) {
     r.records_per_s = NaN;
     r.mb_per_s = NaN;
@@ -498,6 +528,7 @@ if (only.includes('memory')) {
       const missing = ours[b].error ?? (b === 'import-csv' && !existsSync(csv) ? 'no CSV input' : b === 'process' && !offers('process', 'registry') ? 'process has no --registry yet' : null);
       const recs = b === 'process' ? dir.meta.records : ev.meta.records;
       sizes[which] = await runTool({ job: 'memory', tool: `${b} @${label(recs)}`, role: 'ours', cmd: mk(ev, csv, dir), missing, records: recs, bytes: b === 'process' ? dir.meta.bytes : ev.meta.bytes, n: 1, forceWarm: !opt.quick });
+      await settle([sizes[which]]);
     }
     mem.push({ b, cap, small: sizes.small, big: sizes.big });
     job.rows.push({ ...sizes.small, tool: `${b} @${label(sizes.small.records ?? smallN)}` }, { ...sizes.big, tool: `${b} @${label(sizes.big.records ?? bigN)}` });
@@ -534,6 +565,7 @@ if (only.includes('cores')) {
       job.rows.push(await runTool({ job: 'cores', tool: `--${flag} ${jobsN}`, role: 'parallel', cmd: ['bash', '-o', 'pipefail', '-c', cmd], ...io }));
     }
   }
+  await settle(job.rows);
   const [s, ...pars] = job.rows;
   for (const r of job.rows) if (ok(r) && ok(s)) r.x_floor = r.median_s / s.median_s;
   job.note += ' × floor here is the multiple of the single pipeline.';
