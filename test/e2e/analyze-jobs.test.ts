@@ -80,8 +80,8 @@ describe('analyze --jobs', () => {
   }, 900_000);
 
   it('starts workers by default on a large input (64 MiB and more), and none on a smaller one', async () => {
-    const { big, small } = bigAndSmallInputs(65 * 1024 * 1024);
-    const { big: middle } = bigAndSmallInputs();
+    const { big, small } = bigAndSmallInputs();
+    const { big: middle } = bigAndSmallInputs(5 * 1024 * 1024);
     const [bigRun, smallRun, middleRun, one] = await Promise.all([
       run('analyze', ['-v', big]),
       run('analyze', ['-v', '--jobs', '2', small]),
@@ -91,7 +91,7 @@ describe('analyze --jobs', () => {
     // The default is the number of cores (at most 8): one core means one thread.
     if (availableParallelism() > 1) expect(bigRun.stderr).toMatch(/--jobs \d+: worker threads from .*big\.ndjson:1 on/);
     else expect(bigRun.stderr).not.toMatch(/worker threads/);
-    // 5 MiB is under analyze's start (export-csv's workers start at 4 MiB; analyze's cost more than they save there).
+    // 5 MiB is under the start: there a worker's start costs more than it saves.
     expect(middleRun.stderr).not.toMatch(/worker threads/);
     expect(smallRun.stderr).not.toMatch(/worker threads/);
     expect(one.stderr).not.toMatch(/worker threads/);

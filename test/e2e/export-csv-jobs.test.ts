@@ -95,7 +95,7 @@ describe('export-csv --jobs', () => {
     expect(String(res.stdout).split('\n').filter(Boolean)).toHaveLength(52);
   }, 60_000);
 
-  it('starts workers for a large input only (4 MiB), and says so with -v', async () => {
+  it('starts workers for a large input only (64 MiB), and says so with -v', async () => {
     const { big, small } = bigAndSmallInputs();
     const [bigRun, smallRun, one] = await Promise.all([
       run('export-csv', ['-v', '--jobs', '2', big]),

@@ -75,11 +75,11 @@ describe('import-csv --jobs', () => {
     );
   }, 900_000);
 
-  it('starts workers for a large input only (4 MiB), and says so with -v; the rows are the same', async () => {
+  it('starts workers for a large input only (64 MiB), and says so with -v; the rows are the same', async () => {
     const dir = tempDir();
     const row = 'a@b.org,"Zoë, ""Z""",x\n';
     const big = join(dir, 'big.csv');
-    writeFileSync(big, 'email,name,note\n' + row.repeat(Math.ceil((5 * 1024 * 1024) / row.length)));
+    writeFileSync(big, 'email,name,note\n' + row.repeat(Math.ceil((65 * 1024 * 1024) / row.length)));
     const small = join(dir, 'small.csv');
     writeFileSync(small, 'email,name,note\n' + row.repeat(1000));
     const [bigRun, smallRun, one] = await Promise.all([

@@ -122,15 +122,17 @@ describe('process --jobs', () => {
   }, 120_000);
 
   it('keeps a run on one thread where workers cannot take it: code packs, --from csv, a registry on a pipe', async () => {
-    const { big } = bigAndSmallInputs();
+    const { big } = bigAndSmallInputs(5 * 1024 * 1024);
+    // Workers would start at once (so the negative checks below can fail).
+    const env = { BATCH_EVENTS_PARALLEL_START: '1' };
     const pack = join(ROOT, 'examples/rules/site-policy.mjs');
     // A registry on a FIFO can be read once: workers could not read it again.
     const fifo = join(tempDir(), 'registry.fifo');
     execFileSync('mkfifo', [fifo]);
     const [code, csv, pipe] = await Promise.all([
-      run('process', ['-v', '--jobs', '2', '--now', NOW, '--rules', pack, big]),
-      run('process', ['-v', '--jobs', '2', '--now', NOW, '--from', 'csv'], { input: 'email,name\na@x.org,Ann Lee\n' }),
-      run('process', ['-v', '--jobs', '2', '--now', NOW, '--registry', fifo, big]),
+      run('process', ['-v', '--jobs', '2', '--now', NOW, '--rules', pack, big], { env }),
+      run('process', ['-v', '--jobs', '2', '--now', NOW, '--from', 'csv'], { input: 'email,name\na@x.org,Ann Lee\n', env }),
+      run('process', ['-v', '--jobs', '2', '--now', NOW, '--registry', fifo, big], { env }),
       writeFile(fifo, '{"registry_id":"R-1","name":"Ann Lee","emails":["a@b.org"],"claimed":true}\n'),
     ]);
     expect(pipe.stderr).toMatch(/--jobs 2: --registry .*registry\.fifo is not a regular file/);

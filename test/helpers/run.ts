@@ -104,7 +104,7 @@ export function ndjson(records: unknown[]): string {
  * Two inputs of one error event repeated, for the --jobs tests: `big` (5 MiB, past the size at
  * which workers start) and `small` (1,000 lines, below it), in a new temp folder.
  */
-export function bigAndSmallInputs(bigBytes = 5 * 1024 * 1024): { big: string; small: string } {
+export function bigAndSmallInputs(bigBytes = 65 * 1024 * 1024): { big: string; small: string } {
   const dir = tempDir();
   const line = JSON.stringify({ event_type: 'error', category: 'Unverified Email', message: 'x'.repeat(200), user_context: { email: 'a@b.org' } }) + '\n';
   const big = join(dir, 'big.ndjson');

@@ -8,13 +8,6 @@ import type { AnalyzeBlock, AnalyzeFinal, AnalyzeTaskConfig } from '../../parall
 import type { AnalyzeStage } from './stage.js';
 
 /**
- * analyze's workers start at 64 MiB of input, not export-csv's 4 MiB: a summary costs little per
- * event, so each worker's start (loading and compiling its code, about 0.3 s of CPU) pays only on
- * a large input. Idle runs put the break-even near 120,000 events (65 MB; BENCHMARKS.md).
- */
-export const ANALYZE_START_BYTES = 64 * 1024 * 1024;
-
-/**
  * runStage with --jobs: events are summarized in worker threads (each keeps its own states,
  * merged here at the end); records of other kinds come back in input order and go through the
  * stage as in one thread; blocks parsed here (a small input, the first blocks) go through it whole.
@@ -23,7 +16,6 @@ export async function runWithWorkers(ctx: ToolContext, sink: Stage, stage: Analy
   const batches = parallelRecords<AnalyzeBlock>(ctx, {
     task: 'analyze',
     jobs,
-    startBytes: ANALYZE_START_BYTES,
     config: () => config,
     onFinal: (finals) => {
       for (const f of finals) if (f) stage.mergeWorker(f as AnalyzeFinal);
