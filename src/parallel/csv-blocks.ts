@@ -158,11 +158,18 @@ export class CsvCutter implements Cutter {
   }
 }
 
-/** Reads a block as the one-thread reader reads that stretch of its source: rows to onRow, bad rows to onBad. */
-export function parseCsvBlock(block: CsvBlock, opts: ImportOptions, onRow: (row: JsonObject) => void, onBad: (bad: BadLine) => void): void {
+/** Reads a block as the one-thread reader reads that stretch of its source: rows to onRow (or, given onText, their JSON text there), bad rows to onBad. */
+export function parseCsvBlock(
+  block: CsvBlock,
+  opts: ImportOptions,
+  onRow: (row: JsonObject) => void,
+  onBad: (bad: BadLine) => void,
+  onText: ((json: string) => void) | null = null,
+): void {
   const raw = block.bytes as Uint8Array;
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
   const p = new CsvRowParser(opts, block.file, onRow, onBad);
+  p.onText = onText;
   p.resume(block.startLine - 1, block.header);
   let from = 0;
   for (const e of block.ends) {

@@ -30,11 +30,6 @@ export function dialect(delimiter: string, quote: string, lenient = false): Dial
   return { delimiter, quote, delimiterBytes, quoteBytes, delimiterNeedle: needle(delimiterBytes), quoteNeedle: needle(quoteBytes), lenient };
 }
 
-/** A line known to hold no quote (the row reader has looked): one decode, one split. */
-export function splitLine(buf: Buffer, start: number, end: number, d: Dialect): string[] {
-  return buf.toString('utf8', start, end).split(d.delimiter);
-}
-
 /** What follows the bytes given to parseRecord. */
 export const enum Until {
   /** More bytes may follow: a record not finished by them is INCOMPLETE. */

@@ -34,16 +34,34 @@ export function createTask(config: ImportTaskConfig): Task<ImportBlock> {
     chunk.append(JSON.stringify(row) + '\n');
     rows++;
   };
+  // No filter: the row's text straight from its cells (csv/read/row-json.ts), the same bytes.
+  const onText =
+    filter !== null
+      ? null
+      : (json: string) => {
+          chunk.append(json + '\n');
+          rows++;
+        };
   return {
     add() {
       throw new Error('import-csv workers read blocks of CSV bytes (read())');
     },
     read(block, bad: BadLine[]): number {
       let records = 0;
-      parseCsvBlock(block as CsvBlock, config.opts, (row) => {
-        records++;
-        onRow(row);
-      }, (b) => void bad.push(b));
+      parseCsvBlock(
+        block as CsvBlock,
+        config.opts,
+        (row) => {
+          records++;
+          onRow(row);
+        },
+        (b) => void bad.push(b),
+        onText &&
+          ((json) => {
+            records++;
+            onText(json);
+          }),
+      );
       return records;
     },
     finish() {
