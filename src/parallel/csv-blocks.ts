@@ -6,8 +6,9 @@
 // the line count, so a worker's new parser, given both and the bytes in the pieces the reads gave
 // (--max-line-bytes counts across reads), reads the block exactly as the one-thread reader would.
 // Until the workers start, and until the header is read, the records are parsed right here by
-// the one-thread reader itself; a record open for more than --max-line-bytes is also read here
-// (in bounded memory, as one thread reads it) until the framer finds the next clean place.
+// the one-thread reader itself, whose own framing finds the clean place where blocks begin (a
+// small pipe pays no second framing); a record open for more than --max-line-bytes is also read
+// here (in bounded memory, as one thread reads it) until the next clean place.
 import { CsvRowParser, type ImportOptions } from '../csv/read/stream-reader.js';
 import type { BadLine } from '../stream/bad-lines.js';
 import type { JsonObject } from '../stream/json.js';
@@ -25,7 +26,8 @@ const SLACK = 256 * 1024;
 
 /** Cuts a CSV source into CsvBlocks at clean places (see the top of this file), parsing here what cannot go to a worker. */
 export class CsvCutter implements Cutter {
-  private readonly framer: CsvRowParser;
+  /** Frames records while blocks are cut (a new one each time blocks start, at a clean place). */
+  private framer: CsvRowParser;
   /** The one-thread reader, while records are parsed here; null while blocks are cut. */
   private serial: CsvRowParser | null;
   private items: JsonObject[] = [];
@@ -61,25 +63,31 @@ export class CsvCutter implements Cutter {
   }
 
   push(chunk: Buffer): void {
-    this.framer.feed(chunk);
-    const clean = this.framer.cleanEnd;
     const p = this.serial;
     if (p) {
-      if (this.workers && clean > 0) {
-        p.feed(chunk.subarray(0, clean));
-        if (p.columns !== null) {
-          this.header = p.columns;
-          this.serial = null;
-          this.flushSerial();
-          this.startLines = this.wholeLines = this.framer.cleanLines;
-          if (clean < chunk.length) this.append(chunk, clean);
-          return;
+      // Read here: the one-thread reader's own framing tells the clean places (the same code as
+      // the framer's), so the framer runs only while blocks are cut.
+      p.feed(chunk);
+      const clean = p.cleanEnd;
+      if (this.workers && clean > 0 && p.columns !== null) {
+        // Past the clean place p has only carried bytes, no row: the blocks read them again.
+        this.header = p.columns;
+        this.serial = null;
+        this.flushSerial();
+        this.startLines = this.wholeLines = p.cleanLines;
+        this.framer = CsvRowParser.framer(this.opts, this.file);
+        this.framer.resume(p.cleanLines, p.columns);
+        if (clean < chunk.length) {
+          this.framer.feed(chunk.subarray(clean));
+          this.append(chunk, clean);
         }
-        p.feed(chunk.subarray(clean));
-      } else p.feed(chunk);
+        return;
+      }
       this.flushSerial();
       return;
     }
+    this.framer.feed(chunk);
+    const clean = this.framer.cleanEnd;
     this.append(chunk, 0);
     if (clean > 0) {
       this.whole = this.used - chunk.length + clean;
