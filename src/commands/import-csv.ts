@@ -14,7 +14,7 @@ import type { Predicate } from '../stream/filters.js';
 import type { Source } from '../stream/source.js';
 import { runStage, type Stage } from '../stream/stage.js';
 import type { ToolContext } from '../cli/run.js';
-import { jobsArgOne, jobsOption } from '../parallel/jobs.js';
+import { jobsArg, jobsOption } from '../parallel/jobs.js';
 import { isWorkerBatch, parallelRecords, parallelStartBytes } from '../parallel/records.js';
 import { CsvCutter } from '../parallel/csv-blocks.js';
 import type { ImportBlock, ImportTaskConfig } from '../parallel/tasks/import-csv.js';
@@ -52,7 +52,7 @@ export default defineCommand({
     columns: { type: 'string', valueHint: 'A,B,C', description: 'Column names for a headerless file (the first row is then data)' },
     'unescape-formulas': { type: 'boolean', description: 'Remove the leading \' that export-csv put before formula-looking cells' },
     'strict-quotes': { type: 'boolean', description: 'A quote inside an unquoted cell (37"N) is a bad line (default: a literal character, as Python\'s csv and spreadsheets read it)' },
-    ...jobsArgOne,
+    ...jobsArg,
     ...filterArgs,
     ...commonArgs,
   },
@@ -78,8 +78,7 @@ export default defineCommand({
       strictQuotes: ctx.args['strict-quotes'] === true,
       maxLineBytes: ctx.maxLineBytes,
     };
-    // Default 1: its workers do not pay yet on the machines measured (docs/parallel.md).
-    const jobs = jobsOption(ctx.args.jobs, 1);
+    const jobs = jobsOption(ctx.args.jobs);
     if (jobs > 1 && mayBeLarge(ctx)) {
       await importParallel(ctx, opts, jobs);
       return;

@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { execa } from 'execa';
 import { binPath, run, tempDir } from '../helpers/run.js';
 
@@ -75,23 +76,32 @@ describe('import-csv --jobs', () => {
     );
   }, 900_000);
 
-  it('starts workers for a large input only (64 MiB), and says so with -v; the rows are the same', async () => {
+  it('starts workers by default on a large input (64 MiB and more), and none on a smaller one or a small pipe', async () => {
     const dir = tempDir();
     const row = 'a@b.org,"Zoë, ""Z""",x\n';
     const big = join(dir, 'big.csv');
     writeFileSync(big, 'email,name,note\n' + row.repeat(Math.ceil((65 * 1024 * 1024) / row.length)));
-    const small = join(dir, 'small.csv');
-    writeFileSync(small, 'email,name,note\n' + row.repeat(1000));
-    const [bigRun, smallRun, one] = await Promise.all([
-      run('import-csv', ['-v', '--jobs', '2', big]),
-      run('import-csv', ['-v', '--jobs', '2', small]),
+    const middle = join(dir, 'middle.csv');
+    const middleText = 'email,name,note\n' + row.repeat(Math.ceil((5 * 1024 * 1024) / row.length));
+    writeFileSync(middle, middleText);
+    const [bigRun, middleRun, piped, one, middleOne] = await Promise.all([
+      run('import-csv', ['-v', big]),
+      run('import-csv', ['-v', '--jobs', '2', middle]),
+      run('import-csv', ['-v'], { input: middleText }),
       run('import-csv', ['-v', '--jobs', '1', big]),
+      run('import-csv', ['-v', '--jobs', '1', middle]),
     ]);
-    expect(bigRun.stderr).toMatch(/--jobs 2: worker threads from .*big\.csv:\d+ on/);
-    expect(smallRun.stderr).not.toMatch(/worker threads/);
+    // The default is the number of cores (at most 8): one core means one thread.
+    if (availableParallelism() > 1) expect(bigRun.stderr).toMatch(/--jobs \d+: worker threads from .*big\.csv:\d+ on/);
+    else expect(bigRun.stderr).not.toMatch(/worker threads/);
+    // 5 MiB is under import-csv's start, as a file and as a pipe.
+    expect(middleRun.stderr).not.toMatch(/worker threads/);
+    expect(piped.stderr).not.toMatch(/worker threads/);
     expect(one.stderr).not.toMatch(/worker threads/);
     expect(bigRun.stdout).toBe(one.stdout);
-  }, 120_000);
+    expect(middleRun.stdout).toBe(middleOne.stdout);
+    expect(piped.stdout).toBe(middleOne.stdout);
+  }, 300_000);
 
   it('a row fed slowly comes out before the rest of the input arrives', async () => {
     const child = execa(process.execPath, [binPath('import-csv'), '--jobs', '2'], { env: FORCE, stdin: 'pipe', stdout: 'pipe', reject: false });
