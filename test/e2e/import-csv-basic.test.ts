@@ -12,6 +12,18 @@ describe('import-csv', () => {
     expect(r.records).toEqual([{ id: '1', name: 'Zoë', note: 'a,"b"\r\nc' }, { id: '2', name: '', note: '' }]);
   });
 
+  it('keeps a column named __proto__ (or constructor), once or twice, one thread or workers', async () => {
+    const input = '__proto__,constructor,a,__proto__\n1,2,3,4\n5,6,7,8\n';
+    const want = '{"__proto__":"4","constructor":"2","a":"3"}\n{"__proto__":"8","constructor":"6","a":"7"}\n';
+    for (const env of [{}, { BATCH_EVENTS_PARALLEL_START: '1' }]) {
+      const r = await run('import-csv', ['--jobs', '2'], { input, env });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout.split('\n').filter((l) => !l.includes('"kind":"run"')).join('\n')).toBe(want);
+    }
+    const once = await run('import-csv', ['--jobs', '1'], { input: '__proto__,a\n1,2\n' });
+    expect(once.stdout).toContain('{"__proto__":"1","a":"2"}\n');
+  });
+
   it('--delimiter ; and tab, --quote, --columns for a headerless file', async () => {
     expect((await run('import-csv', ['--delimiter', ';'], { input: 'a;b\n1;2\n' })).records).toEqual([{ a: '1', b: '2' }]);
     expect((await run('import-csv', ['--delimiter', '\\t', '--columns', 'x,y'], { input: '1\t2\n3\t4\n' })).records).toEqual([{ x: '1', y: '2' }, { x: '3', y: '4' }]);
