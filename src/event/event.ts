@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 
 import { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.js';
 
-export { isPlainObject, type JsonObject, type JsonValue } from '../stream/json.js';
+export { isPlainObject, setOwn, type JsonObject, type JsonValue } from '../stream/json.js';
 
 /** An event is an error or a success. */
 export type EventType = 'error' | 'success';

@@ -5,6 +5,7 @@ import {
   defaultAction,
   isKnownCategory,
   isPlainObject,
+  setOwn,
   stableEventId,
   SUCCESS_CATEGORY,
   UNKNOWN_CATEGORY,
@@ -100,8 +101,7 @@ export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
   for (const key of Object.keys(rec)) {
     if (EVENT_KEYS.has(key)) continue;
     // A field named __proto__ (an own field after JSON.parse) is data too, never the prototype.
-    if (key === '__proto__') Object.defineProperty(details, key, { value: rec[key], enumerable: true, writable: true, configurable: true });
-    else details[key] = rec[key]!;
+    setOwn(details, key, rec[key]!);
   }
 
   let eventType = rec.event_type;

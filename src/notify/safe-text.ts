@@ -2,7 +2,7 @@
 // export-csv redacts them (src/redact/), so a secret hidden from the CSV is hidden from the mail
 // too; and the address and Message-ID checks of the headers notify writes.
 import { randomUUID } from 'node:crypto';
-import { isPlainObject, str, type JsonObject, type JsonValue } from '../event/event.js';
+import { isPlainObject, setOwn, str, type JsonObject, type JsonValue } from '../event/event.js';
 import { REDACTED, couldBeSecret, redactValue, secretName } from '../redact/redact.js';
 
 /** Keeps data from ever ending a header line: CR, LF and other controls become one space. */
@@ -23,7 +23,7 @@ export function redactDeep(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(redactDeep);
   if (isPlainObject(value)) {
     const out: JsonObject = {};
-    for (const [k, v] of Object.entries(value)) out[k] = secretName(k) && couldBeSecret(v) ? REDACTED : redactDeep(v);
+    for (const [k, v] of Object.entries(value)) setOwn(out, k, secretName(k) && couldBeSecret(v) ? REDACTED : redactDeep(v));
     return out;
   }
   return value;

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import type { Node, ParseError } from 'jsonc-parser';
 import { REDACTED } from './redact.js';
 import { readFailureText, UsageError } from '../cli/errors.js';
-import type { JsonObject, JsonValue } from '../event/event.js';
+import { setOwn, type JsonObject, type JsonValue } from '../event/event.js';
 import { blankBom } from '../stream/bom.js';
 
 /** The levels of a policy that names none, most open first. */
@@ -322,12 +322,12 @@ export function applyPrivacy(policy: PrivacyPolicy, level: string, rec: JsonObje
     const v = rec[key] as JsonValue;
     const path = prefix === '' ? key : `${prefix}.${key}`;
     if (isPlain(v) && Object.keys(v).length > 0) {
-      out[key] = applyPrivacy(policy, level, v, path);
+      setOwn(out, key, applyPrivacy(policy, level, v, path));
       continue;
     }
     const d = decideField(policy, level, path);
-    if (d.access === 'keep') out[key] = v;
-    else if (d.access === 'redact') out[key] = v === null || v === '' ? v : REDACTED;
+    if (d.access === 'keep') setOwn(out, key, v);
+    else if (d.access === 'redact') setOwn(out, key, v === null || v === '' ? v : REDACTED);
   }
   return out;
 }

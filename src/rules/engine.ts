@@ -7,6 +7,7 @@ import {
   defaultAction,
   eventIdOfKey,
   idKeyPart,
+  setOwn,
   SUCCESS_CATEGORY,
   UNKNOWN_CATEGORY,
   type Event,
@@ -72,18 +73,13 @@ const USER_GROUPS = new Set(['email', 'name', 'registry_id', 'auth_email', 'cent
 /** The directory entry fields parseEntry reads; every other field of an entry is carried into its events' details. */
 const ENTRY_FIELDS = new Set(['email', 'name', 'first_name', 'last_name', 'auth_email', 'center_id', 'adcid', 'registry_id', 'authorizations', 'active']);
 
-/** obj[k] = v, also for a key named __proto__ (which JSON.parse makes an own field). */
-function setField(obj: JsonObject, k: string, v: JsonValue): void {
-  if (k === '__proto__') Object.defineProperty(obj, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else obj[k] = v;
-}
 
 /** The fields of an entry that no rule reads (null when there are none, the common case). */
 function extraFields(raw: JsonObject): JsonObject | null {
   let extra: JsonObject | null = null;
   for (const k in raw) {
     if (ENTRY_FIELDS.has(k) || raw[k] === undefined) continue;
-    setField((extra ??= {}), k, raw[k]!);
+    setOwn((extra ??= {}), k, raw[k]!);
   }
   return extra;
 }
@@ -168,8 +164,8 @@ export function createRuleEngine(opts: EngineOptions): RuleEngine {
       // The user's own fields survive (numbers with their text); a rule's detail of the same name
       // wins, and the entry's value is then kept under details.entry.
       for (const k in extra) {
-        if (!Object.hasOwn(details, k)) setField(details, k, extra[k]!);
-        else setField((details.entry ??= {}) as JsonObject, k, extra[k]!);
+        if (!Object.hasOwn(details, k)) setOwn(details, k, extra[k]!);
+        else setOwn((details.entry ??= {}) as JsonObject, k, extra[k]!);
       }
     }
     if (!categories.has(category)) {

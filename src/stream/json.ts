@@ -11,3 +11,12 @@ export type JsonObject = { [key: string]: JsonValue };
 export function isPlainObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(exactNumbersSeen() && v instanceof ExactNumber);
 }
+
+/**
+ * obj[key] = value, also for a key named `__proto__`: data from JSON (where JSON.parse makes it
+ * an own field) stays a key and survives JSON.stringify, instead of setting the prototype.
+ */
+export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}

@@ -1,7 +1,7 @@
 // The fixed orders and keys a summary is built on: the same on every machine and locale, so
 // every piece of a split input picks the same "first N" (summary.ts says why that makes merges exact).
 import { ExactNumber } from '../stream/exact-number.js';
-import { isPlainObject, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from '../event/event.js';
+import { isPlainObject, setOwn, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from '../event/event.js';
 import type { BatchError, GroupBy } from './record.js';
 
 /** Code-unit order: the same on every machine and locale, so merges pick the same items. */
@@ -47,11 +47,6 @@ export function stableStringify(v: JsonValue): string {
   if (v instanceof ExactNumber) return v.text;
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
   return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableStringify(v[k]!)}`).join(',')}}`;
-}
-
-/** Sets a key as an own property, so data such as "__proto__" stays a key (and survives JSON). */
-export function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Keys by count (largest first), then name: the order a person reads a breakdown in. */

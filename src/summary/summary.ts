@@ -14,9 +14,9 @@
 import { dataTime } from '../cli/time.js';
 import { ExactNumber } from '../stream/exact-number.js';
 import { Completeness } from '../stream/run-record.js';
-import { isPlainObject, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from '../event/event.js';
+import { isPlainObject, setOwn, toFieldName, UNKNOWN_CATEGORY, type JsonObject, type JsonValue } from '../event/event.js';
 import { FirstTexts, UserBatches } from './first-n.js';
-import { cmp, countRecord, setOwn, stableStringify, userKey } from './order.js';
+import { cmp, countRecord, stableStringify, userKey } from './order.js';
 import {
   DEFAULT_MAX_ERRORS_PER_USER,
   DEFAULT_MAX_SUMMARIES,

@@ -106,6 +106,9 @@ describe('privacy policy: which entry governs a field', () => {
     expect(applyPrivacy(q, 'public', { details: { reason: 'r', secret_note: 's', pin: '1234', empty: '' }, message: 'm' })).toEqual({
       details: { reason: 'r', pin: '[REDACTED]', empty: '' },
     });
+    // A field named __proto__ is data (JSON.parse makes it an own field): filtered like any other, never the prototype.
+    const rec = JSON.parse('{"details":{"__proto__":"x","pin":"1"},"__proto__":{"a":"b"}}');
+    expect(JSON.stringify(applyPrivacy(q, 'public', rec))).toBe('{"details":{"__proto__":"x","pin":"[REDACTED]"},"__proto__":{}}');
   });
 });
 
