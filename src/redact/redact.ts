@@ -88,6 +88,65 @@ export function maybeSecret(text: string): boolean {
   return sepAfterWord(text, ':') || sepAfterWord(text, '=') || TOKEN_PREFIX.test(text);
 }
 
+/**
+ * The characters at which a pattern maybeSecret looks for can show: the separators, and one
+ * (rare) character of each TOKEN_PREFIX branch. A caller that reads a value's bytes anyway (the
+ * sparse reader of export-csv) asks secretAtByte at these only, instead of maybeSecret after.
+ */
+export const SECRET_MARKS = ':=JBbA_x';
+
+/**
+ * True when a pattern of maybeSecret may show at bytes[i] (one of SECRET_MARKS, code c) of a
+ * string whose UTF-8 bytes start at `start` and run on to a byte that is no letter, digit, `-`
+ * or `_` (a JSON string's closing quote). Over all of a string's marks, true whenever
+ * maybeSecret(string) is (a superset: a false hit only costs the exact check). UTF-8 keeps ASCII
+ * characters and their neighbours as they are in the text, so a look at bytes is one at characters.
+ */
+export function secretAtByte(b: Uint8Array, start: number, i: number, c: number): boolean {
+  switch (c) {
+    case 0x3a: // ':' and '=' after a word, as sepAfterWord (no further back than the start)
+    case 0x3d: {
+      let j = i - 1;
+      while (j >= start && (b[j] === 0x20 || b[j] === 0x09)) j--;
+      if (j < start) return false;
+      const w = b[j]! | 0x20;
+      return (w >= 0x61 && w <= 0x7a) || w === 0x22 || w === 0x27 || w === 0x7f;
+    }
+    case 0x4a: // yJ
+      return i > start && b[i - 1] === 0x79;
+    case 0x42: // BEGIN, BEARER, Bearer
+      return bytesAt(b, i + 1, 'EGIN') || bytesAt(b, i + 1, 'EARER') || bytesAt(b, i + 1, 'earer');
+    case 0x62: // bearer
+      return bytesAt(b, i + 1, 'earer');
+    case 0x41: // A[KSBCGIRNP][A-Z]{2}…, AIza
+      return bytesAt(b, i + 1, 'Iza') || (AWS_SECOND.includes(b[i + 1]!) && upper(b[i + 2]) && upper(b[i + 3]));
+    case 0x5f: {
+      // gh[pousr]_, github_pat, k_live
+      const p = i > start ? b[i - 1]! : -1;
+      if (p === 0x6b) return bytesAt(b, i + 1, 'live');
+      if (p === 0x62) return i - 6 >= start && bytesAt(b, i - 6, 'github');
+      return i - 3 >= start && b[i - 2] === 0x68 && b[i - 3] === 0x67 && GH_KIND.includes(p);
+    }
+    case 0x78: // xox[abprs]-
+      return bytesAt(b, i + 1, 'ox') && XOX_KIND.includes(b[i + 3]!) && b[i + 4] === 0x2d;
+    default:
+      return false;
+  }
+}
+
+const AWS_SECOND = [...'KSBCGIRNP'].map((ch) => ch.charCodeAt(0));
+const GH_KIND = [...'pousr'].map((ch) => ch.charCodeAt(0));
+const XOX_KIND = [...'abprs'].map((ch) => ch.charCodeAt(0));
+
+function upper(c: number | undefined): boolean {
+  return c !== undefined && c >= 0x41 && c <= 0x5a;
+}
+
+function bytesAt(b: Uint8Array, at: number, ascii: string): boolean {
+  for (let k = 0; k < ascii.length; k++) if (b[at + k] !== ascii.charCodeAt(k)) return false;
+  return true;
+}
+
 /** The value with every secret-looking part replaced by [REDACTED] (the same string when none). */
 export function redactValue(text: string): string {
   if (text.length < 8 || !maybeSecret(text)) return text;

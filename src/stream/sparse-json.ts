@@ -12,87 +12,31 @@
 // wanted key written with escapes, also gives false: the caller then has the whole record.
 import { exactOrNumber } from './exact-number.js';
 import type { JsonValue } from './json.js';
+import type { KeyLevel, KeyTree } from './sparse-keys.js';
 
-/** Which keys of one object level to build: a leaf is built as a value, a walk is read into. */
-export interface KeyLevel {
-  /** Each key as UTF-8 bytes, beside its name and node. */
-  bytes: Uint8Array[];
-  names: string[];
-  nodes: KeyNode[];
-}
-
-/** One wanted key: its value is built (leaf), and/or its object's wanted keys are (walk). */
-export interface KeyNode {
-  leaf: boolean;
-  children: KeyLevel | null;
-  /** Where its value goes in the scan's values (a leaf). */
-  slot: number;
-  /** Its descendants' slots, [first, last): cleared at each occurrence of the key (the last one wins). */
-  first: number;
-  last: number;
-}
+export { keyTree, type KeyLevel, type KeyNode, type KeyTree } from './sparse-keys.js';
 
 /** Objects nested deeper than this are left to the exact parser (it checks the real limit). */
 export const MAX_SPARSE_DEPTH = 64;
 
-function newLevel(): KeyLevel {
-  return { bytes: [], names: [], nodes: [] };
-}
-
 /**
- * The key tree for a list of paths (each a list of keys: the last one's value is built, the
- * ones before are objects walked into). Null when a key is a name every object inherits
- * (`constructor`, `__proto__`…): a record without that key would not read as JSON.parse's does.
+ * Byte classes a caller collects over each wanted string value while it is scanned (export-csv:
+ * which cells need quotes, which may hold a secret), so it need not loop over the text again.
  */
-export function keyTree(paths: readonly (readonly string[])[]): KeyTree | null {
-  const top = newLevel();
-  for (const path of paths) {
-    let level = top;
-    for (let k = 0; k < path.length; k++) {
-      const name = path[k]!;
-      if (name in Object.prototype || name === '__proto__') return null;
-      let at = level.names.indexOf(name);
-      if (at === -1) {
-        at = level.names.length;
-        level.names.push(name);
-        level.bytes.push(Buffer.from(name, 'utf8'));
-        level.nodes.push({ leaf: false, children: null, slot: -1, first: 0, last: 0 });
-      }
-      const node = level.nodes[at]!;
-      if (k === path.length - 1) node.leaf = true;
-      else level = node.children ??= newLevel();
-    }
-  }
-  let slots = 0;
-  const number = (level: KeyLevel): void => {
-    for (const node of level.nodes) {
-      node.slot = slots++;
-      node.first = slots;
-      if (node.children) number(node.children);
-      node.last = slots;
-    }
-  };
-  number(top);
-  return { top, slots, slotOf: (path) => slotOf(top, path) };
+export interface ValueClasses {
+  /** Per ASCII code, the bits a string's flags collect (below LOOK); LOOK: ask look() there. */
+  classes: Uint8Array;
+  /**
+   * Whether the byte at i (a LOOK byte, code c) of a string value whose bytes start at `start` is
+   * a hit (HIT in its flags). The bytes run on to the string's closing quote, which holds no quote.
+   */
+  look(bytes: Uint8Array, start: number, i: number, c: number): boolean;
 }
 
-/** A key tree with its slots numbered: a scan fills one value per slot (undefined: absent). */
-export interface KeyTree {
-  top: KeyLevel;
-  slots: number;
-  /** The slot of a path given to keyTree. */
-  slotOf(path: readonly string[]): number;
-}
-
-function slotOf(level: KeyLevel, path: readonly string[]): number {
-  let node: KeyNode | undefined;
-  for (const name of path) {
-    node = level.nodes[level.names.indexOf(name)];
-    if (node === undefined) throw new Error(`no slot for ${path.join('.')}`);
-    level = node.children!;
-  }
-  return node!.slot;
-}
+/** In ValueClasses.classes: call look() at this byte. In a value's flags: look() said true. */
+export const LOOK = 0x40;
+/** In a value's flags: the string held an escape; its other flags are not known. */
+export const ESCAPED = 0x80;
 
 /** Thrown-free failure: the scanner's functions return FAIL and every caller passes it up. */
 const FAIL = -1;
@@ -108,17 +52,28 @@ export class SparseScanner {
   /** The bytes of `textOf` as a one-byte string: ASCII values are cut from it (one decode per buffer, not per value). */
   private text = '';
   private textOf: Buffer | null = null;
-  /** The last string scanned: it held an escape, a non-ASCII byte. */
+  /** The last string scanned: it held an escape, a non-ASCII byte; its only escapes were quotes (value()). */
   private escaped = false;
   private wide = false;
+  private quoted = false;
 
   /** Each slot's value after a scan (undefined: the line has no such field). */
   readonly values: (JsonValue | undefined)[];
+  /** With ValueClasses: a string value's flags (its bytes' classes, LOOK, ESCAPED); other values' are stale. */
+  readonly flags: Uint8Array;
   private readonly top: KeyLevel;
+  /** With ValueClasses: 1 for the bytes a string value's loop passes over (plain, and no class). */
+  private readonly plainValue: Uint8Array | null = null;
 
-  constructor(tree: KeyTree) {
+  constructor(tree: KeyTree, private readonly valueClasses?: ValueClasses) {
     this.top = tree.top;
     this.values = new Array<JsonValue | undefined>(tree.slots).fill(undefined);
+    this.flags = new Uint8Array(tree.slots);
+    if (valueClasses) {
+      const plain = new Uint8Array(256);
+      for (let c = 0; c < 0x80; c++) plain[c] = PLAIN[c]! === 1 && valueClasses.classes[c] === 0 ? 1 : 0;
+      this.plainValue = plain;
+    }
   }
 
   /**
@@ -182,7 +137,7 @@ export class SparseScanner {
           i = this.skip(i, depth);
         } else {
           const s = i;
-          i = this.skip(i, depth);
+          i = want.leaf && c === 0x22 && this.plainValue !== null ? this.value(i, want.slot) : this.skip(i, depth);
           if (i === FAIL) return FAIL;
           if (want.leaf) values[want.slot] = this.primitive(s, i);
         }
@@ -219,12 +174,17 @@ export class SparseScanner {
     const c = b[s]!;
     if (c === 0x22) {
       if (this.escaped) return JSON.parse(b.toString('utf8', s, e)) as string;
-      if (this.wide) return b.toString('utf8', s + 1, e - 1);
-      if (this.textOf !== b) {
-        this.textOf = b;
-        this.text = b.toString('latin1');
+      let text: string;
+      if (this.wide) text = b.toString('utf8', s + 1, e - 1);
+      else {
+        if (this.textOf !== b) {
+          this.textOf = b;
+          this.text = b.toString('latin1');
+        }
+        text = this.text.slice(s + 1, e - 1);
       }
-      return this.text.slice(s + 1, e - 1);
+      // Every backslash began an escaped quote (value()): no other escape to undo.
+      return this.quoted ? text.replaceAll('\\"', '"') : text;
     }
     if (c === 0x74) return true;
     if (c === 0x66) return false;
@@ -306,6 +266,51 @@ export class SparseScanner {
     return i > this.end ? FAIL : i;
   }
 
+  /** A wanted string value at i (its opening quote), as string() reads it, its flags collected (ValueClasses). */
+  private value(i: number, slot: number): number {
+    const b = this.buf;
+    const end = this.end;
+    const plain = this.plainValue!;
+    const { classes, look } = this.valueClasses!;
+    const start = i + 1;
+    let flags = 0;
+    let wide = false;
+    let quoted = false;
+    i = start;
+    for (;;) {
+      while (plain[b[i]!] === 1) i++;
+      if (i >= end) return FAIL;
+      const c = b[i]!;
+      if (c === 0x22) break;
+      if (c === 0x5c) {
+        // An escaped quote (its class is the quote's); any other escape: read the plain way, the
+        // text is JSON.parse's and its classes unknown.
+        const k = classes[0x22]!;
+        if (b[i + 1] === 0x22 && (k & LOOK) === 0) {
+          flags |= k;
+          quoted = true;
+          i += 2;
+          continue;
+        }
+        this.flags[slot] = ESCAPED;
+        return this.string(start - 1);
+      }
+      if (c >= 0x80) wide = true;
+      else if (c < 0x20) return FAIL;
+      else {
+        const k = classes[c]!;
+        flags |= k & ~LOOK;
+        if ((k & LOOK) !== 0 && (flags & LOOK) === 0 && look(b, start, i, c)) flags |= LOOK;
+      }
+      i++;
+    }
+    this.escaped = false;
+    this.wide = wide;
+    this.quoted = quoted;
+    this.flags[slot] = flags;
+    return i + 1;
+  }
+
   /** A string at i (its opening quote): checked (escapes, control bytes, UTF-8); the index after its closing quote. */
   private string(i: number): number {
     const b = this.buf;
@@ -342,6 +347,7 @@ export class SparseScanner {
     }
     this.escaped = escaped;
     this.wide = wide;
+    this.quoted = false;
     return i + 1;
   }
 }

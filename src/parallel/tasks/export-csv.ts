@@ -5,11 +5,12 @@
 import { isUtf8 } from 'node:buffer';
 import { ChunkBuffer, makeRowEncoder, type CsvFormat } from '../../csv/write/encode.js';
 import { RowBuilder, type CellPolicy } from '../../csv/write/row-builder.js';
+import { FastRows } from '../../csv/write/fast-rows.js';
 import { buildFilter, type FilterOptions } from '../../stream/filters.js';
 import { stringifyExact } from '../../stream/exact-number.js';
 import { ndjsonSink, type Item } from '../../stream/ndjson-reader.js';
 import { LineSplitter, type LineSink } from '../../stream/line-splitter.js';
-import { keyTree, SparseScanner } from '../../stream/sparse-json.js';
+import { keyTree, SparseScanner, type ValueClasses } from '../../stream/sparse-json.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import { columnPaths } from '../../csv/write/flatten.js';
 import { blockBytes, blockReadOptions, pieces, type ParsedBlock } from '../parse-block.js';
@@ -70,7 +71,9 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
       count(rec.event_type);
     }
   };
-  const fast = filter === null ? fastRows(builder.columns) : null;
+  const plan = builder.fastPlan();
+  const rowsOf = plan ? FastRows.create(config.format, plan) : null;
+  const fast = filter === null ? fastRows(builder.columns, rowsOf?.classes) : null;
   return {
     add,
     block: fast
@@ -80,7 +83,8 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
             const kind = fast.kind();
             // A record to forward is needed whole: the exact reader reads it.
             if (typeof kind === 'string' && passKinds.has(kind)) return false;
-            chunk.append(encodeRow(builder.buildValues(fast.columns())));
+            const values = fast.columns();
+            chunk.append(rowsOf ? rowsOf.row(values, fast.flags) : encodeRow(builder.buildValues(values)));
             count(fast.eventType());
             return true;
           })
@@ -105,7 +109,7 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
  * (as their accessors would read them), `kind` and `event_type` are built. Null when a column
  * name is one every object inherits (the exact reader then reads every line).
  */
-function fastRows(columns: readonly string[]) {
+function fastRows(columns: readonly string[], classes: ValueClasses | undefined) {
   const places = columns.map(columnPaths);
   const paths: string[][] = [['kind'], ['event_type']];
   for (const p of places) {
@@ -114,22 +118,28 @@ function fastRows(columns: readonly string[]) {
   }
   const tree = keyTree(paths);
   if (tree === null) return null;
-  const scanner = new SparseScanner(tree);
+  const scanner = new SparseScanner(tree, classes);
   const own = places.map((p) => tree.slotOf(p.own));
   const nested = places.map((p) => (p.nested ? tree.slotOf(p.nested) : -1));
   const kindSlot = tree.slotOf(['kind']);
   const typeSlot = tree.slotOf(['event_type']);
   const values = scanner.values;
   const out: unknown[] = new Array(columns.length).fill(undefined);
+  const flags = new Uint8Array(columns.length);
+  const slotFlags = scanner.flags;
   return {
     scan: (buf: Buffer, start: number, end: number): boolean => scanner.scan(buf, start, end),
     kind: (): unknown => values[kindSlot],
     eventType: (): unknown => values[typeSlot],
+    /** With classes: each column's value's flags (after columns()). */
+    flags,
     /** Each column's value: its own top-level key, else the nested path (as columnAccessor reads). */
     columns(): unknown[] {
       for (let i = 0; i < own.length; i++) {
-        const v = values[own[i]!];
-        out[i] = v !== undefined || nested[i] === -1 ? v : values[nested[i]!];
+        let slot = own[i]!;
+        if (values[slot] === undefined && nested[i] !== -1) slot = nested[i]!;
+        out[i] = values[slot];
+        flags[i] = slotFlags[slot]!;
       }
       return out;
     },

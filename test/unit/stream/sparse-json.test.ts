@@ -5,6 +5,8 @@ import { keyTree, SparseScanner } from '../../../src/stream/sparse-json.js';
 import { parseJson, isExactNumber } from '../../../src/stream/exact-number.js';
 import { columnAccessor, columnPaths, EVENT_COLUMNS } from '../../../src/csv/write/flatten.js';
 import type { JsonObject } from '../../../src/stream/json.js';
+import { FastRows } from '../../../src/csv/write/fast-rows.js';
+import { RowBuilder } from '../../../src/csv/write/row-builder.js';
 
 // The wanted fields: the event columns (own key, then user_context for the user fields), a
 // dotted column, and kind / event_type, as export-csv's workers ask for them.
@@ -17,6 +19,9 @@ for (const p of places) {
 }
 const tree = keyTree(paths)!;
 const scanner = new SparseScanner(tree);
+// The same reader collecting byte classes of the string values (export-csv's cells): it must read alike.
+const rowsPlan = new RowBuilder({ escapeFormulas: true, redact: true }, [...EVENT_COLUMNS]).fastPlan()!;
+const classed = new SparseScanner(tree, FastRows.create({ delimiter: ',', quote: '"', eol: '\n' }, rowsPlan)!.classes);
 const accessors = COLUMNS.map(columnAccessor);
 
 /** Each column's value from the scan, as export-csv's task reads it. */
@@ -33,7 +38,10 @@ const same = (a: unknown, b: unknown): boolean =>
 /** The property: a line the scanner takes is one the exact reader takes, with the same values. */
 function check(bytes: Buffer): boolean {
   if (!isUtf8(bytes)) return false; // the caller's precondition: such a block is read the exact way
-  if (!scanner.scan(bytes, 0, bytes.length)) return false;
+  const took = classed.scan(bytes, 0, bytes.length);
+  expect(scanner.scan(bytes, 0, bytes.length)).toBe(took);
+  if (!took) return false;
+  scanner.values.forEach((v, slot) => expect(same(classed.values[slot], v), `slot ${slot} of ${bytes.toString()}`).toBe(true));
   const exact = parseJson(bytes.toString('utf8')) as JsonObject; // throws when the scanner took bad JSON
   expect(typeof exact === 'object' && exact !== null && !Array.isArray(exact)).toBe(true);
   const got = scanned();
