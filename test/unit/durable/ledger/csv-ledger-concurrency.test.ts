@@ -47,7 +47,10 @@ describe('ledger with concurrent processes', () => {
     expect(new Set(data.map((r) => r[0])).size).toBe(10_000);
     for (const r of data) expect(r).toEqual([r[0], nameOf(Number(r[0])), 'COMPLETED']);
     const result = JSON.parse(restarted.stdout);
-    expect(result.rows).toBe(10_000);
+    // The rows in the file when the restarted writer closed: the other writers may still have
+    // been appending then (CI saw 9,850 once), so this is a range; the file itself is checked above.
+    expect(result.rows).toBeGreaterThanOrEqual(2500);
+    expect(result.rows).toBeLessThanOrEqual(10_000);
     expect(result.appended + result.skipped).toBe(2500);
     expect(existsSync(`${path}.lock`)).toBe(false);
   });
