@@ -1,15 +1,11 @@
-// One NDJSON line's bytes read as JSON.parse reads them, but only the fields asked for become
-// values: the rest of the line is checked (grammar, UTF-8) and skipped. export-csv needs ten
-// fields of a ~540-byte event; building all of it (JSON.parse), decoding the whole line and
-// scanning it for inexact numbers first cost ~6 µs a line, this ~1.5 µs (BENCHMARKS.md, issue 16).
-//
-// It is an optimisation only: whenever the scanner is not sure, it says so (false) and the caller
-// parses the line the one exact way (ndjson-reader.ts). It accepts a strict subset of what that
-// way accepts (a JSON object, no deeper than MAX_SPARSE_DEPTH; the caller has checked the bytes
-// are valid UTF-8), and gives the same
-// values for the fields it builds: last duplicate key wins, numbers as exact-number.ts keeps them,
-// strings with escapes through JSON.parse itself. A wanted field holding an object or array, or a
-// wanted key written with escapes, also gives false: the caller then has the whole record.
+// One NDJSON line's bytes read as JSON.parse reads them, but only the fields asked for become values;
+// the rest is checked (grammar, UTF-8) and skipped. export-csv needs ten fields of a ~540-byte event.
+// An optimisation only: when the scanner is not sure it says so (false), and the caller parses the
+// line the one exact way (ndjson-reader.ts). It accepts a strict subset of what that way accepts
+// (a JSON object, no deeper than MAX_SPARSE_DEPTH, bytes the caller checked are UTF-8) and gives
+// the same values for the fields it builds: last duplicate key wins, numbers as exact-number.ts
+// keeps them, escapes decoded as JSON.parse does. A wanted field holding an object or array, or
+// a wanted key written with escapes, gives false: the caller then has the whole record.
 import { exactOrNumber } from './exact-number.js';
 import type { JsonValue } from './json.js';
 import type { KeyLevel, KeyTree } from './sparse-keys.js';
