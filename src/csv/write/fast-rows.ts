@@ -8,7 +8,7 @@
 // a formula, a value that is no string) is made the exact way, one cell at a time, with the
 // functions buildValues and makeRowEncoder use; a property test compares the two row for row.
 import { cellText, type Replacer } from './flatten.js';
-import { neutraliseFormula } from './formula.js';
+import { mayNeedNeutralising, neutraliseFormula } from './formula.js';
 import { makeFieldEncoder, type CsvFormat } from './encode.js';
 import { REDACTED, SECRET_MARKS, couldBeSecret, redactValue, secretAtByte, type KeyRule } from '../../redact/redact.js';
 import { ESCAPED, LOOK, type ValueClasses } from '../../stream/sparse-json.js';
@@ -74,9 +74,8 @@ export class FastRows {
         if (rule === 'always' || rule === 'name') cell = this.redacted;
         else if (rule !== 'keep' && (f & LOOK) !== 0) cell = this.exact(i, v);
         else {
-          const c = v.charCodeAt(0);
-          // A formula's first character (neutraliseFormula's test): the cell the exact way.
-          if (escapeFormulas && (c === 0x3d || c === 0x2b || c === 0x2d || c === 0x40 || c === 0x09 || c === 0x0d || c === 0x27)) cell = this.exact(i, v);
+          // A formula's first character (formula.ts owns the list): the cell the exact way.
+          if (escapeFormulas && mayNeedNeutralising(v.charCodeAt(0))) cell = this.exact(i, v);
           else cell = (f & SPECIAL) !== 0 ? this.field(v) : v;
         }
       }

@@ -8,6 +8,14 @@ function isTrigger(c: number): boolean {
 
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
+/**
+ * False when a cell whose first UTF-16 unit is `c` is never neutralised (no trigger, no single
+ * quote): a cheap first test for callers that have the first character already (fast-rows.ts).
+ */
+export function mayNeedNeutralising(c: number): boolean {
+  return c === 0x27 || isTrigger(c);
+}
+
 /** True when the cell must be neutralised: it starts (after any single quotes) with a trigger and is not a number. */
 export function needsNeutralising(cell: string): boolean {
   const c = cell.charCodeAt(0);
