@@ -14,7 +14,7 @@ import {
   type JsonValue,
   type UserContext,
 } from './event.js';
-import { ExactNumber } from '../stream/exact-number.js';
+import { ExactNumber, stringifyExact } from '../stream/exact-number.js';
 
 /** Where the record was read (file, line, job) and the clock, for the fields the record leaves out. */
 export interface NormalizeContext {
@@ -107,7 +107,7 @@ export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
   let eventType = rec.event_type;
   if (eventType === undefined || eventType === null) eventType = rec.category === SUCCESS_CATEGORY ? 'success' : 'error';
   if (eventType !== 'error' && eventType !== 'success') {
-    throw new InvalidEvent(`event_type must be "error" or "success", got ${JSON.stringify(eventType)}`);
+    throw new InvalidEvent(`event_type must be "error" or "success", got ${stringifyExact(eventType)}`);
   }
 
   let category = typeof rec.category === 'string' ? rec.category.trim() : '';
@@ -120,7 +120,7 @@ export function normalizeEvent(rec: JsonObject, ctx: NormalizeContext): Event {
   if (!absent(rec.timestamp)) {
     // No offset means UTC; an impossible date (2026-11-31) is not rolled over to the next month.
     const t = dataTime(rec.timestamp);
-    if (t === null) throw new InvalidEvent(`timestamp is not a date: ${JSON.stringify(rec.timestamp)}`);
+    if (t === null) throw new InvalidEvent(`timestamp is not a date: ${stringifyExact(rec.timestamp)}`);
     timestamp = t;
   }
 

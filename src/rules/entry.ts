@@ -1,6 +1,6 @@
 // Parses a directory entry once (from NDJSON or from a CSV row of strings) so that every
 // rule reads typed fields, and a malformed field is a listed problem, never an exception.
-import { isExactNumber } from '../stream/exact-number.js';
+import { isExactNumber, stringifyExact } from '../stream/exact-number.js';
 import { absent, centerId, optionalString, personName } from '../event/normalize.js';
 import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
 import type { Authorization, DirectoryEntry } from './types.js';
@@ -81,7 +81,7 @@ export function parseEntry(raw: JsonObject): DirectoryEntry {
   let validEmail = email !== null;
   if (email === null) problems.push('no email');
   else if (!EMAIL.test(email.trim())) {
-    problems.push(`email is not an address: ${JSON.stringify(email)}`);
+    problems.push(`email is not an address: ${stringifyExact(email)}`);
     validEmail = false;
   }
 
@@ -94,7 +94,7 @@ export function parseEntry(raw: JsonObject): DirectoryEntry {
   const cidRaw = !absent(raw.center_id) ? raw.center_id : raw.adcid;
   const cid = centerId(cidRaw);
   if (cid === null) problems.push('no center_id');
-  else if (cid === undefined) problems.push(`center_id is not an integer: ${JSON.stringify(cidRaw)}`);
+  else if (cid === undefined) problems.push(`center_id is not an integer: ${stringifyExact(cidRaw)}`);
 
   const authEmail = optionalString(raw.auth_email);
   const list = listCell(raw.authorizations);
@@ -105,12 +105,12 @@ export function parseEntry(raw: JsonObject): DirectoryEntry {
     for (const item of list) {
       const a = authorization(item);
       if (a) authorizations.push(a);
-      else problems.push(`authorization without a study_id: ${JSON.stringify(item)}`);
+      else problems.push(`authorization without a study_id: ${stringifyExact(item)}`);
     }
   }
 
   const active = booleanCell(raw.active, true);
-  if (active === undefined) problems.push(`active is not a boolean: ${JSON.stringify(raw.active)}`);
+  if (active === undefined) problems.push(`active is not a boolean: ${stringifyExact(raw.active)}`);
 
   return {
     email: email === null ? null : email.trim(),

@@ -1,6 +1,7 @@
 // Simple packs without code: log regex → category, and entry field checks written as
 // --where expressions (the same syntax as the shared filters), compiled once at load time.
 import { getPath, parseWhere, type Predicate } from '../stream/filters.js';
+import { stringifyExact } from '../stream/exact-number.js';
 import { isPlainObject, type EventType, type JsonObject, type JsonValue } from '../event/event.js';
 import type { EntryRule, LogRule, Rule, RulePack } from './types.js';
 
@@ -18,7 +19,7 @@ function str(o: JsonObject, key: string, where: string, required = true): string
 function template(text: string, lookup: (key: string) => JsonValue | undefined): string {
   return text.replace(/\{([\w.]+)\}/g, (_, key: string) => {
     const v = lookup(key);
-    return v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    return v === undefined || v === null ? '' : typeof v === 'object' ? stringifyExact(v) : String(v);
   });
 }
 

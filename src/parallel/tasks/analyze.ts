@@ -36,7 +36,7 @@ export interface AnalyzeFinal {
 
 /** Why a record is not an event (the one-thread stage's words), or null when it is one. */
 export function notAnEvent(type: unknown): string | null {
-  return type === 'error' || type === 'success' ? null : `not an event: event_type must be "error" or "success", got ${JSON.stringify(type ?? null)}`;
+  return type === 'error' || type === 'success' ? null : `not an event: event_type must be "error" or "success", got ${stringifyExact(type ?? null)}`;
 }
 
 /** An analyze worker: keeps partial summary states over all its blocks, sent once at the end. */

@@ -3,6 +3,7 @@ import { compileJsonPack, PackError } from '../../../src/rules/json-pack.js';
 import { checkDisabled, loadPacks, listRules } from '../../../src/rules/loader.js';
 import { parseLogLine } from '../../../src/rules/log-line.js';
 import { parseEntry } from '../../../src/rules/entry.js';
+import { ExactNumber } from '../../../src/stream/exact-number.js';
 
 describe('log prefixes', () => {
   it.each([
@@ -30,6 +31,17 @@ describe('JSON packs and the loader', () => {
     const miss = parseEntry({ email: 'a@new.edu', center_id: 99 });
     expect(rule.check(hit, {} as never)).toMatchObject({ message: 'a@old.edu at 99' });
     expect(rule.check(miss, {} as never)).toBeNull();
+  });
+
+  it('numbers kept exact (1.0, 1e3) read as their text in templates and in the problems an entry has', () => {
+    // An ExactNumber's JSON.stringify is a private marker for restoreNumbers: it must never reach a message.
+    const pack = compileJsonPack({ name: 'p', rules: [{ id: 'r', on: 'entry', category: 'Legacy', when: ['email~@old\\.'], message: '{email} has {extra}' }], categories: { Legacy: 'migrate' } });
+    const rule = pack.rules[0]!;
+    if (rule.on !== 'entry') throw new Error('entry rule expected');
+    const entry = parseEntry({ email: 'a@old.edu', center_id: 7, extra: { n: new ExactNumber('1.0') }, active: new ExactNumber('1e3'), authorizations: [{ study: new ExactNumber('2.50') }] });
+    expect(rule.check(entry, {} as never)).toMatchObject({ message: 'a@old.edu has {"n":1.0}' });
+    expect(entry.problems).toEqual(['authorization without a study_id: {"study":2.50}', 'active is not a boolean: 1e3']);
+    expect(parseEntry({ email: 'b@x.org', center_id: new ExactNumber('7.50') }).problems).toEqual(['center_id is not an integer: 7.50']);
   });
 
   it('the default pack loads; --disable-rule ids are checked; --list-rules marks disabled rules', async () => {
