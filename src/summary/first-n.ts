@@ -53,10 +53,17 @@ function betterName(a: string, b: string): string {
   return b < a ? b : a;
 }
 
+/**
+ * The smaller of two centers, the same whichever came first (partials merge in any order): by
+ * value, then by text for one value written two ways (1e3 and 1000, 1.0 and 1: ExactNumbers).
+ */
 function smallerCenter(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
-  return b < a ? b : a;
+  const x = Number(a);
+  const y = Number(b);
+  if (x !== y) return y < x ? b : a;
+  return String(b) < String(a) ? b : a;
 }
 
 function compactErrors(batch: BatchState, cap: number): void {

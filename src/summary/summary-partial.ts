@@ -3,6 +3,7 @@
 import { isPlainObject, type JsonObject, type JsonValue } from '../event/event.js';
 import { readErrorsOverTime } from './timeline.js';
 import { readRunCounts } from '../stream/run-record.js';
+import { isExactNumber } from '../stream/exact-number.js';
 import type { BatchError, SummaryGroup, SummaryLimits, SummaryPartial, UserBatch } from './record.js';
 
 /** A partial state that does not read back: its message names the field and what it must be. */
@@ -58,7 +59,8 @@ function batch(v: JsonValue): UserBatch {
   return {
     email: typeof v.email === 'string' ? v.email : null,
     name: typeof v.name === 'string' && v.name !== '' ? v.name : 'Unknown',
-    center_id: typeof v.center_id === 'number' ? v.center_id : null,
+    // A center written exactly (1.0, 9007199254740993) comes back as an ExactNumber: kept, as the batch had it.
+    center_id: typeof v.center_id === 'number' || isExactNumber(v.center_id) ? (v.center_id as number) : null,
     error_count: n,
     errors: list,
     errors_omitted: n - list.length,

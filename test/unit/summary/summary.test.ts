@@ -5,6 +5,7 @@ import { readPartial } from '../../../src/summary/summary-partial.js';
 import { createAnalyzeStage, type AnalyzeOptions } from '../../../src/commands/analyze.js';
 import type { JsonObject } from '../../../src/event/event.js';
 import { eventsOver, recordsOf } from '../../helpers/arb-events.js';
+import { ExactNumber, parseJson, stringifyExact } from '../../../src/stream/exact-number.js';
 
 const NOW = '2026-12-01T00:00:00.000Z';
 
@@ -203,6 +204,28 @@ describe('partial states merge exactly', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+
+  it('centers written exactly (1.0, 1e3, -0) merge to the same summary whatever the order of the pieces', () => {
+    // A user's batch keeps the smallest center; one value written two ways (1e3 and 1000) must not
+    // depend on which piece came first, and a partial read back keeps an ExactNumber center.
+    const centers = [1, 0, 1000, null, '1.0', '1e3', '-0', '9007199254740993'];
+    const arbEvent = fc.record({ user: fc.integer({ min: 0, max: 3 }), center: fc.integer({ min: 0, max: centers.length - 1 }) });
+    fc.assert(
+      fc.property(fc.array(arbEvent, { minLength: 1, maxLength: 30 }).chain((es) => fc.tuple(fc.constant(es), arbSplit(es.length))), ([es, cuts]) => {
+        const records = es.map(({ user, center }) => {
+          const c = centers[center]!;
+          return ev({ user_context: { email: `u${user}@x.org`, name: 'U', center_id: typeof c === 'string' ? new ExactNumber(c) : c } });
+        });
+        const text = (rs: JsonObject[]) => summariesOf(rs).map((r) => stringifyExact(r));
+        const whole = text(runStage(records, {}));
+        // Partials travel as exact NDJSON text, as between processes; merged in both orders.
+        const partials = pieces(records, cuts).flatMap((p) => runStage(p, { mode: 'partial' })).map((r) => parseJson(stringifyExact(r)) as JsonObject);
+        expect(text(runStage(partials, { mode: 'merge' }))).toEqual(whole);
+        expect(text(runStage([...partials].reverse(), { mode: 'merge' }))).toEqual(whole);
+      }),
+      { numRuns: 300 },
     );
   });
 
