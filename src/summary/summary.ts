@@ -234,8 +234,8 @@ export class SummaryState {
     return this.now ?? new Date().toISOString();
   }
 
-  private common(allUsers: boolean): Omit<Summary, 'kind'> {
-    const users = [...this.users].sort(cmp);
+  private common(allUsers: boolean, sortUsers = true): Omit<Summary, 'kind'> {
+    const users = sortUsers ? [...this.users].sort(cmp) : [...this.users];
     const shown = allUsers ? users : users.slice(0, this.batches.maxUsers);
     const summaries = this.summaries.first();
     const batches = this.batches.first();
@@ -284,9 +284,13 @@ export class SummaryState {
     return { kind: 'summary', ...this.common(false) };
   }
 
-  /** The partial state record (--partial): complete user list, and every job seen. */
-  partial(): SummaryPartial {
-    const c = this.common(true);
+  /**
+   * The partial state record (--partial): complete user list, and every job seen. `sortUsers`
+   * false leaves affected_users in the order seen, for a merge that sorts them itself (--jobs:
+   * each worker's sort of 60,000 users took ~0.1 s at the end of the run, on the way to a set).
+   */
+  partial(sortUsers = true): SummaryPartial {
+    const c = this.common(true, sortUsers);
     return { kind: 'summary_partial', ...c, complete: this.completeness.incompleteReasons().length === 0, jobs: [...this.jobs].sort(cmp), runs: {} };
   }
 }

@@ -82,7 +82,8 @@ export function createTask(config: AnalyzeTaskConfig): Task<AnalyzeBlock> {
       return { result };
     },
     end(): AnalyzeFinal {
-      const text = (s: SummaryState) => stringifyExact(s.partial());
+      // Users unsorted: the main thread adds them to its set and sorts once, for the summary.
+      const text = (s: SummaryState) => stringifyExact(s.partial(false));
       return { root: root && text(root), groups: [...groups].map(([value, s]) => ({ value, partial: text(s) })), errorCount };
     },
   };
