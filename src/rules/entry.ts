@@ -45,7 +45,8 @@ export function listCell(v: JsonValue | undefined): JsonValue[] | null | undefin
 export function booleanCell(v: JsonValue | undefined, fallback: boolean): boolean | undefined {
   if (absent(v)) return fallback;
   if (typeof v === 'boolean') return v;
-  if (typeof v === 'number') return v !== 0;
+  // 1.0 and 1e3 (kept exact) are numbers too, as 1 is.
+  if (typeof v === 'number' || isExactNumber(v)) return Number(v) !== 0;
   if (typeof v === 'string') {
     const t = v.trim().toLowerCase();
     if (t === 'true' || t === 'yes' || t === '1' || t === 'y') return true;

@@ -38,9 +38,12 @@ describe('JSON packs and the loader', () => {
     const pack = compileJsonPack({ name: 'p', rules: [{ id: 'r', on: 'entry', category: 'Legacy', when: ['email~@old\\.'], message: '{email} has {extra}' }], categories: { Legacy: 'migrate' } });
     const rule = pack.rules[0]!;
     if (rule.on !== 'entry') throw new Error('entry rule expected');
-    const entry = parseEntry({ email: 'a@old.edu', center_id: 7, extra: { n: new ExactNumber('1.0') }, active: new ExactNumber('1e3'), authorizations: [{ study: new ExactNumber('2.50') }] });
+    const entry = parseEntry({ email: 'a@old.edu', center_id: 7, extra: { n: new ExactNumber('1.0') }, active: { on: new ExactNumber('1e3') }, authorizations: [{ study: new ExactNumber('2.50') }] });
     expect(rule.check(entry, {} as never)).toMatchObject({ message: 'a@old.edu has {"n":1.0}' });
-    expect(entry.problems).toEqual(['authorization without a study_id: {"study":2.50}', 'active is not a boolean: 1e3']);
+    expect(entry.problems).toEqual(['authorization without a study_id: {"study":2.50}', 'active is not a boolean: {"on":1e3}']);
+    // A number kept exact is a number like any other: 1.0 is as active as 1, 0.0 as inactive as 0.
+    expect(parseEntry({ email: 'b@x.org', center_id: 7, active: new ExactNumber('1.0') }).active).toBe(true);
+    expect(parseEntry({ email: 'b@x.org', center_id: 7, active: new ExactNumber('0.0') }).active).toBe(false);
     expect(parseEntry({ email: 'b@x.org', center_id: new ExactNumber('7.50') }).problems).toEqual(['center_id is not an integer: 7.50']);
   });
 
