@@ -197,7 +197,7 @@ export async function main(cmd: ToolCommand, argv = process.argv.slice(2)): Prom
       let error = failure as string | null;
       if (bad.exceeded) error ??= `${bad.count} malformed input line${bad.count === 1 ? '' : 's'} (more than --max-bad ${bad.maxBad})`;
       if (code === EXIT_FAILURE || code === EXIT_USAGE) error ??= `exited with status ${code}`;
-      out.write(runEnded(tool, out.records - 1, error));
+      out.write(runEnded(tool, out.records - 1, error, bad.count, (values.rejects as string | undefined) ?? null));
     }
     await out.end();
     prog.done();

@@ -41,9 +41,10 @@ function reportFileName(job: string): string {
 /**
  * Composes the message of one summary: loads the files asked for, renders the text once (naming
  * every file not attached, with why), and fills the record. `ownReasons` are notify's own
- * reasons the input is incomplete, beside the summary's.
+ * reasons the input is incomplete, beside the summary's; `ownSkipped` the runs in its input that
+ * skipped malformed lines (run-record.ts), beside the summary's skipped_lines.
  */
-export async function composeMessage(summary: JsonObject, looseExports: ExportRef[], ownReasons: string[], opts: NotifyOptions): Promise<ComposedMessage> {
+export async function composeMessage(summary: JsonObject, looseExports: ExportRef[], ownReasons: string[], opts: NotifyOptions, ownSkipped: string[] = []): Promise<ComposedMessage> {
   const log = opts.log ?? quietLog;
   const transport = opts.transport;
   const job = jobOf(summary, opts.job);
@@ -85,6 +86,7 @@ export async function composeMessage(summary: JsonObject, looseExports: ExportRe
         notAttached: notAttached.map(({ path, reason }) => ({ path, reason })),
         job: opts.job,
         incompleteReasons: ownReasons,
+        skippedLines: ownSkipped,
       });
   // Added after the text is rendered, so the text part is the same with or without the report.
   if (reportName !== null && transport.carriesAttachments !== false) {

@@ -47,6 +47,8 @@ export interface RenderOptions {
   job?: string | null;
   /** Reasons the input is incomplete beyond the summary's own (notify's check of its input). */
   incompleteReasons?: string[];
+  /** notify's own input's runs that skipped malformed lines, beside the summary's skipped_lines. */
+  skippedLines?: string[];
 }
 
 /** A file asked for and not attached: named in the body with the reason. */
@@ -97,6 +99,12 @@ export function incompleteReasonsOf(summary: JsonObject, extra: string[] = []): 
   const out = [...new Set([...listed, ...extra])];
   if (summary.complete === false && out.length === 0) out.push('The summary says its input was incomplete (no reason given)');
   return out;
+}
+
+/** The runs that skipped malformed input lines: the summary's, then notify's own, each once. */
+export function skippedLinesOf(summary: JsonObject, extra: string[] = []): string[] {
+  const listed = Array.isArray(summary.skipped_lines) ? summary.skipped_lines.filter((s): s is string => typeof s === 'string') : [];
+  return [...new Set([...listed, ...extra])];
 }
 
 /** "15 rows: 15 errors" / "17 rows: 15 errors, 2 successes": what the file holds, by type. */
@@ -157,6 +165,13 @@ export function renderMessage(summary: JsonObject, opts: RenderOptions = {}): Re
     // First lines: whoever reads only the top must not take a partial count for the whole run.
     out.push('WARNING: this run did not complete; what follows may be missing errors or files:');
     for (const r of reasons) out.push(bodyLine(`- ${r}`));
+    out.push('');
+  }
+  const skipped = skippedLinesOf(summary, opts.skippedLines);
+  if (skipped.length) {
+    // A run may finish with lines it could not read (--max-bad): what they held is in no count below.
+    out.push('NOTE: input lines that could not be read were skipped; what they held is not counted below:');
+    for (const s of skipped) out.push(bodyLine(`- ${s}`));
     out.push('');
   }
 

@@ -17,10 +17,11 @@ async function notifyOne(
   summary: JsonObject,
   looseExports: ExportRef[],
   ownReasons: string[],
+  ownSkipped: string[],
   opts: NotifyOptions,
   announce: () => void,
 ): Promise<{ record: NotificationRecord; missingAttachments: number }> {
-  const composed = await composeMessage(summary, looseExports, ownReasons, opts);
+  const composed = await composeMessage(summary, looseExports, ownReasons, opts, ownSkipped);
   return { record: await deliverMessage(composed, summary, opts, announce), missingAttachments: composed.missingAttachments };
 }
 
@@ -74,7 +75,7 @@ export function createNotifyStage(opts: NotifyOptions): NotifyStage {
     async end(emit: Emit) {
       if (opts.successes) {
         const stand = { job: builder.job, error_count: 0 } as JsonObject;
-        const { record: rec } = await notifyOne(stand, [], [], { ...opts, createdUsers: createdUsers.list() }, () => opts.beforeFirstDelivery?.());
+        const { record: rec } = await notifyOne(stand, [], [], [], { ...opts, createdUsers: createdUsers.list() }, () => opts.beforeFirstDelivery?.());
         if (rec.status === 'failed') stage.failed++;
         if (rec.status === 'skipped' && rec.reason === 'no recipients') stage.noRecipients++;
         emit(rec);
@@ -83,7 +84,7 @@ export function createNotifyStage(opts: NotifyOptions): NotifyStage {
       const list = summaries.length ? summaries : [builder.build() as unknown as JsonObject];
       let announced = false;
       for (const summary of list) {
-        const { record: rec, missingAttachments } = await notifyOne(summary, looseExports, runs.incompleteReasons(), opts, () => {
+        const { record: rec, missingAttachments } = await notifyOne(summary, looseExports, runs.incompleteReasons(), runs.skippedLines(), opts, () => {
           if (!announced) opts.beforeFirstDelivery?.();
           announced = true;
         });

@@ -18,9 +18,23 @@ export function runStarted(tool: string): RunRecord {
   return { kind: 'run', tool, status: 'started' };
 }
 
-/** The end of a run: records = data records written before it (run records not counted). */
-export function runEnded(tool: string, records: number, error: string | null): RunRecord {
-  return error === null ? { kind: 'run', tool, status: 'complete', records } : { kind: 'run', tool, status: 'failed', records, error };
+/**
+ * The end of a run: records = data records written before it (run records not counted). A run
+ * that skipped malformed input lines (allowed by --max-bad) says how many, and where they were
+ * kept (--rejects): what they held is in none of its records, and later stages say so.
+ */
+export function runEnded(tool: string, records: number, error: string | null, badLines = 0, rejects: string | null = null): RunRecord {
+  const end: RunRecord = error === null ? { kind: 'run', tool, status: 'complete', records } : { kind: 'run', tool, status: 'failed', records, error };
+  if (badLines > 0) {
+    end.bad_lines = badLines;
+    if (rejects !== null) end.rejects = rejects;
+  }
+  return end;
+}
+
+/** What a later stage says of a run that skipped malformed lines: one sentence, the same for the same run end read twice. */
+export function skippedLinesText(tool: string, n: number, rejects: string | null): string {
+  return `${tool} skipped ${n} malformed input line${n === 1 ? '' : 's'} (${rejects !== null ? `kept in ${rejects}` : 'reported on its stderr'})`;
 }
 
 /** Started and ended runs per tool: counts, so pieces of a split stream add up exactly (analyze --merge). */
@@ -39,6 +53,8 @@ export class Completeness {
   readonly runs = new Map<string, { started: number; ended: number }>();
   /** Reasons that are not about unmatched runs (failed stages, failed exports), kept once each. */
   readonly reasons = new Set<string>();
+  /** Runs that completed but skipped malformed lines (skippedLinesText), kept once each. */
+  readonly skipped = new Set<string>();
   private readonly exportErrors = new Set<string>();
   private readonly failedRuns: Array<{ tool: string; error: string }> = [];
 
@@ -61,6 +77,10 @@ export class Completeness {
     else {
       r.ended++;
       if (rec.status === 'failed') this.failedRuns.push({ tool, error: typeof rec.error === 'string' ? rec.error : 'unknown error' });
+      // A failed run says why already (too many bad lines, among others); a complete one that skipped some is said here.
+      else if (typeof rec.bad_lines === 'number' && Number.isInteger(rec.bad_lines) && rec.bad_lines > 0) {
+        this.skipped.add(skippedLinesText(tool, rec.bad_lines, typeof rec.rejects === 'string' ? rec.rejects : null));
+      }
     }
     return true;
   }
@@ -71,8 +91,9 @@ export class Completeness {
     return r;
   }
 
-  /** Adds another state (a partial's runs and reasons). */
-  merge(runs: RunCounts, reasons: Iterable<string>): void {
+  /** Adds another state (a partial's runs, reasons and skipped lines). */
+  merge(runs: RunCounts, reasons: Iterable<string>, skipped: Iterable<string> = []): void {
+    for (const s of skipped) this.skipped.add(s);
     for (const [tool, c] of Object.entries(runs)) {
       const r = this.count(tool);
       r.started += c.started;
@@ -89,6 +110,12 @@ export class Completeness {
     return [...out].sort(cmp);
   }
 
+  /** The runs that skipped malformed lines, one sentence each, sorted. */
+  skippedLines(): string[] {
+    return [...this.skipped].sort(cmp);
+  }
+
+  /** Started and ended runs per tool, by tool. */
   runCounts(): RunCounts {
     const out: RunCounts = {};
     for (const k of [...this.runs.keys()].sort(cmp)) out[k] = { ...this.runs.get(k)! };

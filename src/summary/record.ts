@@ -78,6 +78,8 @@ export interface Summary {
   /** False when a producer of the input did not finish, a stage failed, or a CSV was not written. */
   complete: boolean;
   incomplete_reasons: string[];
+  /** Upstream runs that completed but skipped malformed input lines, one sentence each (absent when none). */
+  skipped_lines?: string[];
   limits: SummaryLimits;
 }
 

@@ -57,6 +57,7 @@ function glance(s: JsonObject): string {
 
   const complete = s.complete;
   const reasons = arr(s.incomplete_reasons).filter((r): r is string => typeof r === 'string');
+  const skipped = arr(s.skipped_lines).filter((r): r is string => typeof r === 'string').map((r) => `; <span class="warn-t">${bdi(r)}</span>`);
   if (complete === false) {
     out.push(
       `<div class="banner bad" role="alert"><strong>The input was incomplete.</strong> These counts may be short.` +
@@ -89,11 +90,11 @@ function glance(s: JsonObject): string {
   }
   rows.push([
     'Completeness',
-    complete === true
+    (complete === true
       ? '<span class="ok-t">complete</span>'
       : complete === false
         ? `<span class="err-t">incomplete</span>${reasons.length ? `: ${reasons.map(bdi).join('; ')}` : ''}`
-        : '<span class="muted">not recorded by the stage that made this summary (taken as complete)</span>',
+        : '<span class="muted">not recorded by the stage that made this summary (taken as complete)</span>') + skipped.join(''),
   ]);
   for (const e of arr(s.exports)) {
     if (!isPlainObject(e)) continue;

@@ -154,6 +154,7 @@ export function readPartial(rec: JsonObject): SummaryPartial & { limitsGiven: bo
     jobs,
     complete: rec.complete !== false,
     incomplete_reasons: rec.incomplete_reasons === undefined ? [] : strings(rec, 'incomplete_reasons'),
+    skipped_lines: rec.skipped_lines === undefined ? [] : strings(rec, 'skipped_lines'),
     runs: readRunCounts(rec.runs),
   };
   p.affected_user_count = p.affected_users.length;

@@ -219,7 +219,7 @@ export class SummaryState {
     this.input.filtered_out += p.input.filtered_out;
     this.input.passed_through += p.input.passed_through;
     for (const e of p.exports) this.addExport(e);
-    this.completeness.merge(p.runs, p.incomplete_reasons);
+    this.completeness.merge(p.runs, p.incomplete_reasons, p.skipped_lines);
   }
 
   /** The job: --job, else every job the events named (sorted, comma-joined), else null. */
@@ -244,6 +244,7 @@ export class SummaryState {
     for (const [k, v] of Object.entries(errorsByCategory)) fields[toFieldName(k)] = (fields[toFieldName(k)] ?? 0) + v;
     // A partial carries the run counts and only the other reasons; a summary states them all.
     const reasons = allUsers ? this.completeness.fixedReasons() : this.completeness.incompleteReasons();
+    const skipped = this.completeness.skippedLines();
     const actions: Record<string, Record<string, number>> = {};
     for (const k of Object.keys(errorsByCategory)) {
       const a = this.actions.get(k);
@@ -275,6 +276,8 @@ export class SummaryState {
       exports: this.exports,
       complete: reasons.length === 0,
       incomplete_reasons: reasons,
+      // Only when a stage skipped lines: a clean run's summary keeps its fields (and its bytes).
+      ...(skipped.length ? { skipped_lines: skipped } : {}),
       limits: { max_users: this.batches.maxUsers, max_summaries: this.summaries.cap, max_errors_per_user: this.batches.maxErrors },
     };
   }

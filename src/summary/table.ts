@@ -38,7 +38,9 @@ export function renderSummaryTable(s: Summary, opts: TableOptions = {}): string 
   const out: string[] = [];
   const incomplete = s.complete === false ? ['INCOMPLETE:', ...(s.incomplete_reasons ?? []).map((r) => `  ${r}`), ''] : [];
   const title = `Summary${s.job ? ` of ${s.job}` : ''}${s.group ? ` — ${s.group.by} ${s.group.value ?? '(none)'}` : ''}`;
-  out.push(title, '='.repeat(stringWidth(title)), ...incomplete);
+  // Lines a stage could not read (--max-bad let it finish): what they held is in no count below.
+  const skipped = s.skipped_lines?.length ? ['SKIPPED INPUT:', ...s.skipped_lines.map((r) => `  ${r}`), ''] : [];
+  out.push(title, '='.repeat(stringWidth(title)), ...incomplete, ...skipped);
   out.push(
     `events ${fmt(s.total_events)}   errors ${fmt(s.error_count)}   successes ${fmt(s.success_count)}   users with errors ${fmt(s.affected_user_count)}`,
   );

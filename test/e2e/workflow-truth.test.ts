@@ -160,9 +160,39 @@ describe('failure travels with the data', () => {
   it('a stage that exits non-zero says why in its end record, and the summary names it', async () => {
     const p = await run('process', [], { input: '{"email":"a@x.org","auth_email":"a@x.org","center_id":1,"authorizations":["s"]}\nnot json\n' });
     expect(p.exitCode).toBe(1);
-    expect(p.runRecords.at(-1)).toEqual({ kind: 'run', tool: 'process', status: 'failed', records: 1, error: '1 malformed input line (more than --max-bad 0)' });
+    expect(p.runRecords.at(-1)).toEqual({ kind: 'run', tool: 'process', status: 'failed', records: 1, error: '1 malformed input line (more than --max-bad 0)', bad_lines: 1 });
     const s = await run('analyze', [], { input: p.stdout });
     expect(s.records.find((x) => x.kind === 'summary')!.incomplete_reasons).toEqual(['process failed: 1 malformed input line (more than --max-bad 0)']);
+  });
+});
+
+describe('lines a stage skipped (--max-bad) are said downstream', () => {
+  it('the end record counts them; the summary, its partials, the table and the first lines of the email name them, once', async () => {
+    const dir = tempDir('be-truth-');
+    const rejects = join(dir, 'rej.ndjson');
+    const input = '{"email":"a@x.org","auth_email":"b@x.org","center_id":1,"authorizations":["s"]}\nnot json\n{"email":\n';
+    const p = await run('process', ['--max-bad', '5', '--rejects', rejects], { input });
+    expect(p.exitCode).toBe(0);
+    expect(p.runRecords.at(-1)).toEqual({ kind: 'run', tool: 'process', status: 'complete', records: p.records.length, bad_lines: 2, rejects });
+    const note = `process skipped 2 malformed input lines (kept in ${rejects})`;
+    // The same stream read twice (cat events.ndjson export.ndjson) names the run once.
+    const s = await run('analyze', [], { input: p.stdout + p.stdout });
+    expect(s.records.find((x) => x.kind === 'summary')).toMatchObject({ complete: true, incomplete_reasons: [], skipped_lines: [note] });
+    const part = await run('analyze', ['--partial'], { input: p.stdout });
+    const merged = await run('analyze', ['--merge'], { input: part.stdout + part.stdout.replace(/^.*"kind":"run".*$\n/gm, '') });
+    expect(merged.records.find((x) => x.kind === 'summary')!.skipped_lines).toEqual([note]);
+    const table = await run('analyze', ['--format', 'table'], { input: p.stdout });
+    expect(table.stdout).toContain(`SKIPPED INPUT:\n  ${note}`);
+    // analyze's own skipped line reaches notify through analyze's end record.
+    const s2 = await run('analyze', ['--max-bad', '1'], { input: 'garbage\n' + p.stdout });
+    await run('notify', ['--to', 'support@example.org', '--via', `file:${join(dir, 'box')}`], { input: s2.stdout });
+    const { subject, text } = await mailText(join(dir, 'box'));
+    expect(subject).not.toMatch(/INCOMPLETE/);
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'NOTE: input lines that could not be read were skipped; what they held is not counted below:',
+      `- ${note}`,
+      '- analyze skipped 1 malformed input line (reported on its stderr)',
+    ]);
   });
 });
 

@@ -101,7 +101,7 @@ export function createAnalyzeStage(opts: AnalyzeOptions = {}): AnalyzeStage {
 
   // --merge: run records between the partials (those of the analyze runs that made them).
   const runsSeen = new Completeness();
-  const carryRuns = (s: SummaryState, from: Completeness) => s.completeness.merge(from.runCounts(), from.fixedReasons());
+  const carryRuns = (s: SummaryState, from: Completeness) => s.completeness.merge(from.runCounts(), from.fixedReasons(), from.skippedLines());
 
   const effectiveLimits = (): SummaryLimits => {
     if (limits === null) limits = { max_users: DEFAULT_MAX_USERS, max_summaries: DEFAULT_MAX_SUMMARIES, max_errors_per_user: DEFAULT_MAX_ERRORS_PER_USER };
