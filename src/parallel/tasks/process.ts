@@ -82,7 +82,10 @@ export async function createTask(config: ProcessTaskConfig, spares: Spares): Pro
   const chunk = new ChunkBuffer();
   const eventText = new EventText().text;
   let lines = 0;
-  let segs: number[] = [];
+  // Off the GC's heap: a JS array of a block's SEG numbers per entry was copied by every
+  // scavenge and promoted while the block lasted (BENCHMARKS.md, 2026-12-02 evening).
+  let segs = new Int32Array(SEG * 1024);
+  let segsUsed = 0;
   let failLines: number[] = [];
   let failKeys: string[] = [];
   const base = { entries: 0, errors: 0, successes: 0 };
@@ -108,7 +111,20 @@ export async function createTask(config: ProcessTaskConfig, spares: Spares): Pro
         const e0 = engine.errors;
         const s0 = engine.successes;
         stage.push(item, emit);
-        if (asks.length > a0) segs.push(l0, lines - l0, item.line, (asks.length - a0) / 2, engine.errors - e0, engine.successes - s0);
+        if (asks.length > a0) {
+          if (segsUsed + SEG > segs.length) {
+            const next = new Int32Array(segs.length * 2);
+            next.set(segs);
+            segs = next;
+          }
+          segs[segsUsed] = l0;
+          segs[segsUsed + 1] = lines - l0;
+          segs[segsUsed + 2] = item.line;
+          segs[segsUsed + 3] = (asks.length - a0) / 2;
+          segs[segsUsed + 4] = engine.errors - e0;
+          segs[segsUsed + 5] = engine.successes - s0;
+          segsUsed += SEG;
+        }
       }
     },
     finish() {
@@ -118,7 +134,7 @@ export async function createTask(config: ProcessTaskConfig, spares: Spares): Pro
       const result: ProcessBlock = {
         text: out.subarray(0, taken.length),
         lines,
-        segs: Int32Array.from(segs),
+        segs: segs.slice(0, segsUsed),
         asks,
         entries: engine.entries - base.entries,
         errors: engine.errors - base.errors,
@@ -132,7 +148,7 @@ export async function createTask(config: ProcessTaskConfig, spares: Spares): Pro
       base.successes = engine.successes;
       stats.noTimestamp = 0;
       lines = 0;
-      segs = [];
+      segsUsed = 0;
       asks = [];
       failLines = [];
       failKeys = [];
