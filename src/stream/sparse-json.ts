@@ -1,38 +1,19 @@
 // One NDJSON line's bytes read as JSON.parse reads them, but only the fields asked for become values;
-// the rest is checked (grammar, UTF-8) and skipped. export-csv needs ten fields of a ~540-byte event.
-// An optimisation only: when the scanner is not sure it says so (false), and the caller parses the
-// line the one exact way (ndjson-reader.ts). It accepts a strict subset of what that way accepts
-// (a JSON object, no deeper than MAX_SPARSE_DEPTH, bytes the caller checked are UTF-8) and gives
-// the same values for the fields it builds: last duplicate key wins, numbers as exact-number.ts
-// keeps them, escapes decoded as JSON.parse does. A wanted field holding an object or array, or
-// a wanted key written with escapes, gives false: the caller then has the whole record.
+// the rest is checked (grammar, UTF-8) and skipped. An optimisation only: unsure, it says so (false)
+// and the caller parses the line the exact way (ndjson-reader.ts). It takes a strict subset of what
+// that way takes (an object, no deeper than MAX_SPARSE_DEPTH, bytes checked as UTF-8) and gives the
+// same values: last duplicate key wins, numbers as exact-number.ts keeps them, escapes decoded as
+// JSON.parse does. A wanted field holding an object or array, or a wanted key with escapes: false.
 import { exactOrNumber } from './exact-number.js';
 import type { JsonValue } from './json.js';
 import type { KeyLevel, KeyTree } from './sparse-keys.js';
+import { ESCAPED, LOOK, QUOTES, UNBUILT, WIDE, type ValueClasses } from './sparse-classes.js';
 
 export { keyTree, type KeyLevel, type KeyNode, type KeyTree } from './sparse-keys.js';
+export { ESCAPED, LOOK, QUOTES, UNBUILT, WIDE, type ValueClasses } from './sparse-classes.js';
 
 /** Objects nested deeper than this are left to the exact parser (it checks the real limit). */
 export const MAX_SPARSE_DEPTH = 64;
-
-/**
- * Byte classes a caller collects over each wanted string value while it is scanned (export-csv:
- * which cells need quotes, which may hold a secret), so it need not loop over the text again.
- */
-export interface ValueClasses {
-  /** Per ASCII code, the bits a string's flags collect (below LOOK); LOOK: ask look() there. */
-  classes: Uint8Array;
-  /**
-   * Whether the byte at i (a LOOK byte, code c) of a string value whose bytes start at `start` is
-   * a hit (HIT in its flags). The bytes run on to the string's closing quote, which holds no quote.
-   */
-  look(bytes: Uint8Array, start: number, i: number, c: number): boolean;
-}
-
-/** In ValueClasses.classes: call look() at this byte. In a value's flags: look() said true. */
-export const LOOK = 0x40;
-/** In a value's flags: the string held an escape; its other flags are not known. */
-export const ESCAPED = 0x80;
 
 /** Thrown-free failure: the scanner's functions return FAIL and every caller passes it up. */
 const FAIL = -1;
@@ -53,18 +34,24 @@ export class SparseScanner {
   private wide = false;
   private quoted = false;
 
-  /** Each slot's value after a scan (undefined: the line has no such field). */
-  readonly values: (JsonValue | undefined)[];
+  /** Each slot's value after a scan (undefined: the line has no such field; UNBUILT: see `raw`). */
+  readonly values: (JsonValue | undefined | typeof UNBUILT)[];
+  /** Each primitive value's token in the line's buffer, [starts, ends) (a string's quotes included). */
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
   /** With ValueClasses: a string value's flags (its bytes' classes, LOOK, ESCAPED); other values' are stale. */
   readonly flags: Uint8Array;
   private readonly top: KeyLevel;
   /** With ValueClasses: 1 for the bytes a string value's loop passes over (plain, and no class). */
   private readonly plainValue: Uint8Array | null = null;
 
-  constructor(tree: KeyTree, private readonly valueClasses?: ValueClasses) {
+  /** `raw` (with ValueClasses, 1 per slot): strings there with no escape but `\"` are left UNBUILT (stringAt() builds one). */
+  constructor(tree: KeyTree, private readonly valueClasses?: ValueClasses, private readonly raw?: Uint8Array) {
     this.top = tree.top;
     this.values = new Array<JsonValue | undefined>(tree.slots).fill(undefined);
     this.flags = new Uint8Array(tree.slots);
+    this.starts = new Int32Array(tree.slots);
+    this.ends = new Int32Array(tree.slots);
     if (valueClasses) {
       const plain = new Uint8Array(256);
       for (let c = 0; c < 0x80; c++) plain[c] = PLAIN[c]! === 1 && valueClasses.classes[c] === 0 ? 1 : 0;
@@ -133,9 +120,14 @@ export class SparseScanner {
           i = this.skip(i, depth);
         } else {
           const s = i;
-          i = want.leaf && c === 0x22 && this.plainValue !== null ? this.value(i, want.slot) : this.skip(i, depth);
+          const slot = want.slot;
+          i = want.leaf && c === 0x22 && this.plainValue !== null ? this.value(i, slot) : this.skip(i, depth);
           if (i === FAIL) return FAIL;
-          if (want.leaf) values[want.slot] = this.primitive(s, i);
+          if (want.leaf) {
+            this.starts[slot] = s;
+            this.ends[slot] = i;
+            values[slot] = c === 0x22 && this.raw !== undefined && this.raw[slot] === 1 && (this.flags[slot]! & ESCAPED) === 0 ? UNBUILT : this.primitive(s, i);
+          }
         }
       }
       if (i === FAIL) return FAIL;
@@ -162,6 +154,13 @@ export class SparseScanner {
     }
     // An escaped key might spell a wanted one.
     return this.escaped && keys.length > 0 ? FAIL : null;
+  }
+
+  /** The string an UNBUILT slot holds (from the last scan's buffer). */
+  stringAt(slot: number): string {
+    const f = this.flags[slot]!;
+    [this.escaped, this.wide, this.quoted] = [false, (f & WIDE) !== 0, (f & QUOTES) !== 0];
+    return this.primitive(this.starts[slot]!, this.ends[slot]!) as string;
   }
 
   /** A primitive value's token [s, e) as JSON.parse (with exact numbers) gives it. */
@@ -303,7 +302,7 @@ export class SparseScanner {
     this.escaped = false;
     this.wide = wide;
     this.quoted = quoted;
-    this.flags[slot] = flags;
+    this.flags[slot] = flags | (wide ? WIDE : 0) | (quoted ? QUOTES : 0);
     return i + 1;
   }
 

@@ -57,11 +57,17 @@ const INITIAL = 1 << 20;
  * calling take() a second time after it.
  */
 export class ChunkBuffer {
-  private bufs: [Buffer, Buffer] = [Buffer.allocUnsafe(INITIAL), Buffer.allocUnsafe(INITIAL)];
+  private bufs: [Buffer, Buffer];
   private which = 0;
-  private cur: Buffer = this.bufs[0];
+  private cur: Buffer;
   private used = 0;
   total = 0;
+
+  /** `initial`: each buffer's first size (a test makes them small, so that they grow). */
+  constructor(initial = INITIAL) {
+    this.bufs = [Buffer.allocUnsafe(initial), Buffer.allocUnsafe(initial)];
+    this.cur = this.bufs[0];
+  }
 
   // Rows are joined into a short string first: one Buffer.write per ~16K characters costs far
   // less than one per row (measured: buf.write was ~10% of the run when called per row).
@@ -91,6 +97,26 @@ export class ChunkBuffer {
     if (this.used + bytes.length > this.cur.length) this.grow(bytes.length);
     this.cur.set(bytes, this.used);
     this.used += bytes.length;
+  }
+
+  /**
+   * The buffer to write at least `n` more bytes into, from `end` (what is pending is written
+   * first). Bytes written there count once given to commit(); room() may move them to a bigger buffer.
+   */
+  room(n: number): Buffer {
+    this.settle();
+    if (this.used + n > this.cur.length) this.grow(n);
+    return this.cur;
+  }
+
+  /** Where room()'s bytes go. */
+  get end(): number {
+    return this.used;
+  }
+
+  /** The bytes written after room() end at `end`. */
+  commit(end: number): void {
+    this.used = end;
   }
 
   take(): Buffer {

@@ -9,9 +9,9 @@
 // functions buildValues and makeRowEncoder use; a property test compares the two row for row.
 import { cellText, type Replacer } from './flatten.js';
 import { mayNeedNeutralising, neutraliseFormula } from './formula.js';
-import { makeFieldEncoder, type CsvFormat } from './encode.js';
+import { makeFieldEncoder, type ChunkBuffer, type CsvFormat } from './encode.js';
 import { REDACTED, SECRET_MARKS, couldBeSecret, redactValue, secretAtByte, type KeyRule } from '../../redact/redact.js';
-import { ESCAPED, LOOK, type ValueClasses } from '../../stream/sparse-json.js';
+import { ESCAPED, LOOK, QUOTES, UNBUILT, type ValueClasses } from '../../stream/sparse-json.js';
 
 /** What the fast rows need of a RowBuilder with fixed columns and no column rules. */
 export interface FastRowPlan {
@@ -30,7 +30,11 @@ export class FastRows {
   /** The byte classes to give the sparse reader. */
   readonly classes: ValueClasses;
   private readonly field: (cell: string) => string;
-  private readonly redacted: string;
+  /** The REDACTED cell's bytes, the delimiter's, the quote's and the row terminator's. */
+  private readonly redacted: Buffer;
+  private readonly delim: number;
+  private readonly quote: number;
+  private readonly eol: Buffer;
 
   private constructor(
     private readonly format: CsvFormat,
@@ -42,7 +46,10 @@ export class FastRows {
     if (plan.policy.redact) for (const c of SECRET_MARKS) classes[c.charCodeAt(0)]! |= LOOK;
     this.classes = { classes, look: secretAtByte };
     this.field = makeFieldEncoder(format);
-    this.redacted = this.field(REDACTED);
+    this.redacted = Buffer.from(this.field(REDACTED));
+    this.delim = format.delimiter.charCodeAt(0);
+    this.quote = format.quote.charCodeAt(0);
+    this.eol = Buffer.from(format.eol);
     // A number's text (digits, `.`, `e`, signs; never a formula: neutraliseFormula knows numbers) needs no quotes.
     this.plainNumbers = !/[-+.e0-9]/.test(format.delimiter + format.quote);
   }
@@ -56,34 +63,95 @@ export class FastRows {
     return new FastRows(format, plan);
   }
 
-  /** One row with its terminator: each column's value (as buildValues takes them) and, for a string, its flags from the reader. */
-  row(values: readonly unknown[], flags: ArrayLike<number>): string {
+  /**
+   * One row with its terminator into `chunk`: each column's value (as buildValues takes them, or
+   * UNBUILT: then `text(i)` builds it) with, for a string, its flags and its token's place [starts,
+   * ends) in `src`, the line's bytes (`lineBytes` long). A plain string's bytes are copied as they
+   * are (the block is valid UTF-8: its bytes are the text's), `\"` written as the quote it is.
+   */
+  rowInto(
+    chunk: ChunkBuffer,
+    src: Uint8Array,
+    lineBytes: number,
+    values: readonly unknown[],
+    flags: ArrayLike<number>,
+    starts: ArrayLike<number>,
+    ends: ArrayLike<number>,
+    text: (i: number) => string,
+  ): void {
     const { redact, escapeFormulas } = this.plan.policy;
     const rules = this.plan.rules;
     const n = rules.length;
-    let row = '';
-    let cell = '';
+    const { delim, quote, redacted } = this;
+    // Room for every copied cell (at most its token's bytes twice) and the constant ones.
+    const budget = 2 * lineBytes + n * (redacted.length + 4) + 4;
+    let out = chunk.room(budget);
+    let o = chunk.end;
+    let empty = true;
     for (let i = 0; i < n; i++) {
+      if (i > 0) out[o++] = delim;
       const v = values[i];
-      const f = flags[i]!;
-      if (typeof v === 'number' && this.plainNumbers && Number.isFinite(v) && !(redact && rules[i] === 'always')) cell = String(v);
-      else if (typeof v !== 'string' || (f & ESCAPED) !== 0) cell = this.exact(i, v);
-      else if (v === '') cell = v;
-      else {
+      let cell: string | null = null;
+      if (v === UNBUILT) {
+        const f = flags[i]!;
+        let s = starts[i]! + 1;
+        const e = ends[i]! - 1;
+        if (s === e) continue;
         const rule = redact ? rules[i] : 'keep';
-        if (rule === 'always' || rule === 'name') cell = this.redacted;
-        else if (rule !== 'keep' && (f & LOOK) !== 0) cell = this.exact(i, v);
-        else {
-          // A formula's first character (formula.ts owns the list): the cell the exact way.
-          if (escapeFormulas && mayNeedNeutralising(v.charCodeAt(0))) cell = this.exact(i, v);
-          else cell = (f & SPECIAL) !== 0 ? this.field(v) : v;
+        if (rule === 'always' || rule === 'name') {
+          for (let k = 0; k < redacted.length; k++) out[o++] = redacted[k]!;
+        } else if ((rule !== 'keep' && (f & LOOK) !== 0) || (escapeFormulas && mayNeedNeutralising(src[s]!))) {
+          // A formula's first character (formula.ts owns the list), a possible secret: the cell the exact way.
+          cell = this.exact(i, text(i));
+        } else if ((f & (SPECIAL | QUOTES)) === 0) {
+          for (; s < e; s++) out[o++] = src[s]!;
+        } else {
+          const special = (f & SPECIAL) !== 0;
+          if (special) out[o++] = quote;
+          for (; s < e; s++) {
+            let c = src[s]!;
+            // The only escape here is \" (else the string is ESCAPED).
+            if (c === 0x5c) c = src[++s]!;
+            if (c === quote && special) out[o++] = c;
+            out[o++] = c;
+          }
+          if (special) out[o++] = quote;
         }
+        if (cell === null) {
+          empty = false;
+          continue;
+        }
+      } else if (v === undefined || v === null || v === '') continue;
+      const ascii = typeof v === 'number' && this.plainNumbers && Number.isFinite(v) && !(redact && rules[i] === 'always');
+      if (ascii) cell = String(v);
+      else if (cell === null) cell = this.cell(i, v, flags[i]!);
+      if (cell === '') continue;
+      empty = false;
+      // A cell made here may be longer than its token (1e20): room for it (3 bytes a UTF-16 unit), and the rest.
+      if (o + 3 * cell.length + budget > out.length) {
+        chunk.commit(o);
+        out = chunk.room(3 * cell.length + budget);
       }
-      row = i === 0 ? cell : row + this.format.delimiter + cell;
+      // A number's text is ASCII: written here, not through Buffer.write (a call out of JavaScript).
+      if (ascii) for (let k = 0; k < cell.length; k++) out[o++] = cell.charCodeAt(k);
+      else o += out.write(cell, o);
     }
     // A lone empty cell is written "" so the row is not a blank line (makeRowEncoder).
-    if (n === 1 && cell === '') return this.format.quote + this.format.quote + this.format.eol;
-    return row + this.format.eol;
+    if (n === 1 && empty) {
+      out[o++] = quote;
+      out[o++] = quote;
+    }
+    for (let k = 0; k < this.eol.length; k++) out[o++] = this.eol[k]!;
+    chunk.commit(o);
+  }
+
+  /** A built value's cell (no plain number, not empty): a string whose flags say it is plain as it is, else the exact way. */
+  private cell(i: number, v: unknown, f: number): string {
+    if (typeof v !== 'string' || (f & ESCAPED) !== 0) return this.exact(i, v);
+    const rule = this.plan.policy.redact ? this.plan.rules[i] : 'keep';
+    if (rule === 'always' || rule === 'name') return this.field(REDACTED);
+    if ((rule !== 'keep' && (f & LOOK) !== 0) || (this.plan.policy.escapeFormulas && mayNeedNeutralising(v.charCodeAt(0)))) return this.exact(i, v);
+    return (f & SPECIAL) !== 0 ? this.field(v) : v;
   }
 
   /** One cell as buildValues and makeRowEncoder make it. */

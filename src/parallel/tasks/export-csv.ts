@@ -84,7 +84,8 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
             // A record to forward is needed whole: the exact reader reads it.
             if (typeof kind === 'string' && passKinds.has(kind)) return false;
             const values = fast.columns();
-            chunk.append(rowsOf ? rowsOf.row(values, fast.flags) : encodeRow(builder.buildValues(values)));
+            if (rowsOf) rowsOf.rowInto(chunk, buf, end - start, values, fast.flags, fast.starts, fast.ends, fast.text);
+            else chunk.append(encodeRow(builder.buildValues(values)));
             count(fast.eventType());
             return true;
           })
@@ -118,21 +119,35 @@ function fastRows(columns: readonly string[], classes: ValueClasses | undefined)
   }
   const tree = keyTree(paths);
   if (tree === null) return null;
-  const scanner = new SparseScanner(tree, classes);
   const own = places.map((p) => tree.slotOf(p.own));
   const nested = places.map((p) => (p.nested ? tree.slotOf(p.nested) : -1));
   const kindSlot = tree.slotOf(['kind']);
   const typeSlot = tree.slotOf(['event_type']);
+  // With classes (FastRows), the columns' strings are copied as bytes: not built, but kind and event_type.
+  let raw: Uint8Array | undefined;
+  if (classes) {
+    raw = new Uint8Array(tree.slots);
+    for (const slot of [...own, ...nested]) if (slot !== -1) raw[slot] = 1;
+    raw[kindSlot] = raw[typeSlot] = 0;
+  }
+  const scanner = new SparseScanner(tree, classes, raw);
   const values = scanner.values;
   const out: unknown[] = new Array(columns.length).fill(undefined);
   const flags = new Uint8Array(columns.length);
+  const starts = new Int32Array(columns.length);
+  const ends = new Int32Array(columns.length);
+  const chosen = new Int32Array(columns.length);
   const slotFlags = scanner.flags;
   return {
     scan: (buf: Buffer, start: number, end: number): boolean => scanner.scan(buf, start, end),
     kind: (): unknown => values[kindSlot],
     eventType: (): unknown => values[typeSlot],
-    /** With classes: each column's value's flags (after columns()). */
+    /** With classes: each column's value's flags and its token's place (after columns()). */
     flags,
+    starts,
+    ends,
+    /** The string an UNBUILT column holds. */
+    text: (i: number): string => scanner.stringAt(chosen[i]!),
     /** Each column's value: its own top-level key, else the nested path (as columnAccessor reads). */
     columns(): unknown[] {
       for (let i = 0; i < own.length; i++) {
@@ -140,6 +155,9 @@ function fastRows(columns: readonly string[], classes: ValueClasses | undefined)
         if (values[slot] === undefined && nested[i] !== -1) slot = nested[i]!;
         out[i] = values[slot];
         flags[i] = slotFlags[slot]!;
+        starts[i] = scanner.starts[slot]!;
+        ends[i] = scanner.ends[slot]!;
+        chosen[i] = slot;
       }
       return out;
     },

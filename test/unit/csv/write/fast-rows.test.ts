@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { FastRows } from '../../../../src/csv/write/fast-rows.js';
 import { RowBuilder, type CellPolicy } from '../../../../src/csv/write/row-builder.js';
-import { makeRowEncoder, type CsvFormat } from '../../../../src/csv/write/encode.js';
+import { ChunkBuffer, makeRowEncoder, type CsvFormat } from '../../../../src/csv/write/encode.js';
 import { columnPaths, EVENT_COLUMNS } from '../../../../src/csv/write/flatten.js';
-import { keyTree, SparseScanner } from '../../../../src/stream/sparse-json.js';
+import { keyTree, SparseScanner, UNBUILT } from '../../../../src/stream/sparse-json.js';
 
 // The columns export-csv's workers write (the event columns), a secret name, a dotted column.
 const COLUMNS = [...EVENT_COLUMNS, 'api_token', 'details.code'];
@@ -21,21 +21,27 @@ function pair(format: CsvFormat, policy: CellPolicy) {
     if (p.nested) paths.push(p.nested);
   }
   const tree = keyTree(paths)!;
-  const scanner = new SparseScanner(tree, rows.classes);
+  // Every column's strings left unbuilt (as export-csv's task asks), and none: both ways must write the same.
+  const raw = new Uint8Array(tree.slots).fill(1);
+  const scanners = [new SparseScanner(tree, rows.classes, raw), new SparseScanner(tree, rows.classes)];
   const own = places.map((p) => tree.slotOf(p.own));
   const nested = places.map((p) => (p.nested ? tree.slotOf(p.nested) : -1));
+  // Small buffers: a row must make room for itself as they grow.
+  const chunk = new ChunkBuffer(16);
   return (line: string): void => {
-    const bytes = Buffer.from(line);
-    if (!scanner.scan(bytes, 0, bytes.length)) return;
-    const values: unknown[] = [];
-    const flags: number[] = [];
-    for (let i = 0; i < own.length; i++) {
-      const slot = scanner.values[own[i]!] === undefined && nested[i] !== -1 ? nested[i]! : own[i]!;
-      values.push(scanner.values[slot]);
-      flags.push(scanner.flags[slot]!);
+    // Not at offset 0, in a bigger buffer: the row is cut from where the line sits.
+    const bytes = Buffer.from(`\n${line}\n`);
+    for (const scanner of scanners) {
+      if (!scanner.scan(bytes, 1, bytes.length - 1)) return;
+      const slots = own.map((s, i) => (scanner.values[s] === undefined && nested[i] !== -1 ? nested[i]! : s));
+      const values = slots.map((s) => scanner.values[s]);
+      const built = slots.map((s) => (scanner.values[s] === UNBUILT ? scanner.stringAt(s) : scanner.values[s]));
+      const exact = encode(builder.buildValues(built));
+      const flags = slots.map((s) => scanner.flags[s]!);
+      const at = (a: Int32Array) => slots.map((s) => a[s]!);
+      rows.rowInto(chunk, bytes, Buffer.byteLength(line), values, flags, at(scanner.starts), at(scanner.ends), (i) => scanner.stringAt(slots[i]!));
+      expect(chunk.take().toString(), line).toBe(exact);
     }
-    const exact = encode(builder.buildValues(values));
-    expect(rows.row(values, flags), line).toBe(exact);
   };
 }
 
