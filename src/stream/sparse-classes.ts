@@ -1,6 +1,6 @@
 // What the sparse reader (sparse-json.ts) tells a caller about each wanted string value it read:
 // byte classes the caller asked for (export-csv: which cells need quotes, which may hold a
-// secret), and how the string is written (escapes, non-ASCII), so the caller need not loop over
+// secret), and how the string is written (its escapes), so the caller need not loop over
 // the text again, nor always have it built: it may copy the string's bytes as they are.
 
 /**
@@ -23,8 +23,6 @@ export const LOOK = 0x40;
 export const ESCAPED = 0x80;
 /** In a value's flags (not ESCAPED): its only escapes were `\"`, and it held at least one. */
 export const QUOTES = 0x20;
-/** In a value's flags (not ESCAPED): it held a byte over 0x7f (its text is not its bytes' latin1). */
-export const WIDE = 0x10;
 
 /**
  * A string value the reader left as bytes (SparseScanner's `raw` slots): its token's place is in

@@ -7,10 +7,10 @@
 import { exactOrNumber } from './exact-number.js';
 import type { JsonValue } from './json.js';
 import type { KeyLevel, KeyTree } from './sparse-keys.js';
-import { ESCAPED, LOOK, QUOTES, UNBUILT, WIDE, type ValueClasses } from './sparse-classes.js';
+import { ESCAPED, LOOK, QUOTES, UNBUILT, type ValueClasses } from './sparse-classes.js';
 
 export { keyTree, type KeyLevel, type KeyNode, type KeyTree } from './sparse-keys.js';
-export { ESCAPED, LOOK, QUOTES, UNBUILT, WIDE, type ValueClasses } from './sparse-classes.js';
+export { ESCAPED, LOOK, QUOTES, UNBUILT, type ValueClasses } from './sparse-classes.js';
 
 /** Objects nested deeper than this are left to the exact parser (it checks the real limit). */
 export const MAX_SPARSE_DEPTH = 64;
@@ -42,8 +42,9 @@ export class SparseScanner {
   /** With ValueClasses: a string value's flags (its bytes' classes, LOOK, ESCAPED); other values' are stale. */
   readonly flags: Uint8Array;
   private readonly top: KeyLevel;
-  /** With ValueClasses: 1 for the bytes a string value's loop passes over (plain, and no class). */
+  /** With ValueClasses: 1 for the bytes a string value's loop passes over (plain, and no class; raw: and over 0x7f). */
   private readonly plainValue: Uint8Array | null = null;
+  private readonly plainRaw: Uint8Array | null = null;
 
   /** `raw` (with ValueClasses, 1 per slot): strings there with no escape but `\"` are left UNBUILT (stringAt() builds one). */
   constructor(tree: KeyTree, private readonly valueClasses?: ValueClasses, private readonly raw?: Uint8Array) {
@@ -56,6 +57,7 @@ export class SparseScanner {
       const plain = new Uint8Array(256);
       for (let c = 0; c < 0x80; c++) plain[c] = PLAIN[c]! === 1 && valueClasses.classes[c] === 0 ? 1 : 0;
       this.plainValue = plain;
+      this.plainRaw = plain.slice().fill(1, 0x80);
     }
   }
 
@@ -156,11 +158,10 @@ export class SparseScanner {
     return this.escaped && keys.length > 0 ? FAIL : null;
   }
 
-  /** The string an UNBUILT slot holds (from the last scan's buffer). */
+  /** The string an UNBUILT slot holds (from the last scan's buffer): rare (a cell made the exact way), decoded alone. */
   stringAt(slot: number): string {
-    const f = this.flags[slot]!;
-    [this.escaped, this.wide, this.quoted] = [false, (f & WIDE) !== 0, (f & QUOTES) !== 0];
-    return this.primitive(this.starts[slot]!, this.ends[slot]!) as string;
+    const text = this.buf.toString('utf8', this.starts[slot]! + 1, this.ends[slot]! - 1);
+    return (this.flags[slot]! & QUOTES) !== 0 ? text.replaceAll('\\"', '"') : text;
   }
 
   /** A primitive value's token [s, e) as JSON.parse (with exact numbers) gives it. */
@@ -265,7 +266,8 @@ export class SparseScanner {
   private value(i: number, slot: number): number {
     const b = this.buf;
     const end = this.end;
-    const plain = this.plainValue!;
+    // A raw slot's string is not decoded here: whether it is ASCII does not matter, its other bytes pass too.
+    const plain = this.raw !== undefined && this.raw[slot] === 1 ? this.plainRaw! : this.plainValue!;
     const { classes, look } = this.valueClasses!;
     const start = i + 1;
     let flags = 0;
@@ -302,7 +304,7 @@ export class SparseScanner {
     this.escaped = false;
     this.wide = wide;
     this.quoted = quoted;
-    this.flags[slot] = flags | (wide ? WIDE : 0) | (quoted ? QUOTES : 0);
+    this.flags[slot] = flags | (quoted ? QUOTES : 0);
     return i + 1;
   }
 

@@ -10,7 +10,7 @@ import { buildFilter, type FilterOptions } from '../../stream/filters.js';
 import { stringifyExact } from '../../stream/exact-number.js';
 import { ndjsonSink, type Item } from '../../stream/ndjson-reader.js';
 import { LineSplitter, type LineSink } from '../../stream/line-splitter.js';
-import { keyTree, SparseScanner, type ValueClasses } from '../../stream/sparse-json.js';
+import { keyTree, SparseScanner, UNBUILT, type ValueClasses } from '../../stream/sparse-json.js';
 import type { BadLine } from '../../stream/bad-lines.js';
 import { columnPaths } from '../../csv/write/flatten.js';
 import { blockBytes, blockReadOptions, pieces, type ParsedBlock } from '../parse-block.js';
@@ -52,11 +52,13 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
   // was a third of a worker's time: flattening a string of thousands of pieces).
   const chunk = new ChunkBuffer();
   let forward: string[] = [];
-  let rowsByType: Record<string, number> = {};
+  // Rows by type in counters (a keyed store per row cost ~2 % of a worker), and the order each was first seen in.
+  const byType = { error: 0, success: 0, other: 0 };
+  let seen: Array<keyof typeof byType> = [];
   let rows = 0;
   const count = (type: unknown): void => {
     const t = type === 'error' || type === 'success' ? type : 'other';
-    rowsByType[t] = (rowsByType[t] ?? 0) + 1;
+    if (byType[t]++ === 0) seen.push(t);
     rows++;
   };
   const add = (items: Item[]): void => {
@@ -95,15 +97,23 @@ export function createTask(config: ExportTaskConfig, spares: Spares): Task<Expor
       const out = spares.take(taken.length);
       out.set(taken);
       const csv = out.subarray(0, taken.length);
+      const rowsByType: Record<string, number> = {};
+      for (const t of seen) {
+        rowsByType[t] = byType[t];
+        byType[t] = 0;
+      }
       const result: ExportBlock = { csv, rows, rowsByType, forward, noTimestamp: stats.noTimestamp };
       forward = [];
-      rowsByType = {};
+      seen = [];
       rows = 0;
       stats.noTimestamp = 0;
       return { result, transfer: [out.buffer as ArrayBuffer] };
     },
   };
 }
+
+const ERROR = Buffer.from('error');
+const SUCCESS = Buffer.from('success');
 
 /**
  * The fast reader of a line for fixed columns (stream/sparse-json.ts): only the columns' values
@@ -123,14 +133,19 @@ function fastRows(columns: readonly string[], classes: ValueClasses | undefined)
   const nested = places.map((p) => (p.nested ? tree.slotOf(p.nested) : -1));
   const kindSlot = tree.slotOf(['kind']);
   const typeSlot = tree.slotOf(['event_type']);
-  // With classes (FastRows), the columns' strings are copied as bytes: not built, but kind and event_type.
-  let raw: Uint8Array | undefined;
-  if (classes) {
-    raw = new Uint8Array(tree.slots);
-    for (const slot of [...own, ...nested]) if (slot !== -1) raw[slot] = 1;
-    raw[kindSlot] = raw[typeSlot] = 0;
-  }
-  const scanner = new SparseScanner(tree, classes, raw);
+  // With classes (FastRows), no string is built unless needed: the columns' are copied as bytes,
+  // event_type's compared as bytes, kind's built only when a line has one.
+  const scanner = new SparseScanner(tree, classes, classes ? new Uint8Array(tree.slots).fill(1) : undefined);
+  const slotStarts = scanner.starts;
+  const slotEnds = scanner.ends;
+  /** Whether the UNBUILT string in `slot` is `word` (its bytes between the quotes). */
+  const is = (slot: number, word: Uint8Array): boolean => {
+    const s = slotStarts[slot]! + 1;
+    if (slotEnds[slot]! - 1 - s !== word.length) return false;
+    for (let k = 0; k < word.length; k++) if (lastBuf[s + k] !== word[k]) return false;
+    return true;
+  };
+  let lastBuf: Buffer = Buffer.alloc(0);
   const values = scanner.values;
   const out: unknown[] = new Array(columns.length).fill(undefined);
   const flags = new Uint8Array(columns.length);
@@ -139,9 +154,16 @@ function fastRows(columns: readonly string[], classes: ValueClasses | undefined)
   const chosen = new Int32Array(columns.length);
   const slotFlags = scanner.flags;
   return {
-    scan: (buf: Buffer, start: number, end: number): boolean => scanner.scan(buf, start, end),
-    kind: (): unknown => values[kindSlot],
-    eventType: (): unknown => values[typeSlot],
+    scan: (buf: Buffer, start: number, end: number): boolean => {
+      lastBuf = buf;
+      return scanner.scan(buf, start, end);
+    },
+    kind: (): unknown => (values[kindSlot] === UNBUILT ? scanner.stringAt(kindSlot) : values[kindSlot]),
+    eventType(): unknown {
+      const v = values[typeSlot];
+      if (v !== UNBUILT) return v;
+      return is(typeSlot, ERROR) ? 'error' : is(typeSlot, SUCCESS) ? 'success' : 'other';
+    },
     /** With classes: each column's value's flags and its token's place (after columns()). */
     flags,
     starts,
