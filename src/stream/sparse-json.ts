@@ -6,7 +6,7 @@
 // JSON.parse does. A wanted field holding an object or array, or a wanted key with escapes: false.
 import { exactOrNumber } from './exact-number.js';
 import type { JsonValue } from './json.js';
-import type { KeyLevel, KeyTree } from './sparse-keys.js';
+import { matchKey, rememberKey, seenKey, type KeyLevel, type KeyTree } from './sparse-keys.js';
 import { ESCAPED, LOOK, QUOTES, UNBUILT, type ValueClasses } from './sparse-classes.js';
 
 export { keyTree, type KeyLevel, type KeyNode, type KeyTree } from './sparse-keys.js';
@@ -92,18 +92,25 @@ export class SparseScanner {
     i = this.ws(i + 1);
     if (i >= this.end) return FAIL;
     if (b[i] === 0x7d) return i + 1;
-    for (;;) {
+    for (let place = 0; ; place++) {
       if (i >= this.end || b[i] !== 0x22) return FAIL;
-      const ks = i + 1;
-      i = this.string(i);
-      if (i === FAIL) return FAIL;
-      const node = this.match(level, ks, i - 1);
-      if (node === FAIL) return FAIL;
+      let node = level.seenNode[place]!;
+      const seen = seenKey(level, place, b, i, this.end);
+      if (seen !== -1) i = seen;
+      else {
+        const ks = i + 1;
+        i = this.string(i);
+        if (i === FAIL) return FAIL;
+        node = matchKey(level, b, ks, i - 1);
+        // An escaped key might spell a wanted one.
+        if (this.escaped && node === -1 && level.bytes.length > 0) return FAIL;
+        if (!this.escaped) rememberKey(level, place, b, ks, i - 1, node);
+      }
       i = this.ws(i);
       if (i >= this.end || b[i] !== 0x3a) return FAIL;
       i = this.ws(i + 1);
       if (i >= this.end) return FAIL;
-      if (node === null) {
+      if (node === -1) {
         i = this.skip(i, depth);
       } else {
         const want = level.nodes[node]!;
@@ -140,22 +147,6 @@ export class SparseScanner {
       if (c !== 0x2c) return FAIL;
       i = this.ws(i + 1);
     }
-  }
-
-  /** The wanted key the bytes [s, e) name: its index, null (not wanted) or FAIL (escaped: unsure). */
-  private match(level: KeyLevel, s: number, e: number): number | null {
-    const n = e - s;
-    const b = this.buf;
-    const keys = level.bytes;
-    for (let k = 0; k < keys.length; k++) {
-      const key = keys[k]!;
-      if (key.length !== n) continue;
-      let j = 0;
-      while (j < n && key[j] === b[s + j]) j++;
-      if (j === n) return k;
-    }
-    // An escaped key might spell a wanted one.
-    return this.escaped && keys.length > 0 ? FAIL : null;
   }
 
   /** The string an UNBUILT slot holds (from the last scan's buffer): rare (a cell made the exact way), decoded alone. */

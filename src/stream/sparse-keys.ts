@@ -7,6 +7,13 @@ export interface KeyLevel {
   bytes: Uint8Array[];
   names: string[];
   nodes: KeyNode[];
+  /**
+   * The plain keys (no escape) met at each place of the last object read at this level, with
+   * their node's index (-1: not wanted): lines of one producer repeat their keys in one order,
+   * so a key is checked against one remembered key instead of scanned, then matched (seenKey).
+   */
+  seen: Uint8Array[];
+  seenNode: number[];
 }
 
 /** One wanted key: its value is built (leaf), and/or its object's wanted keys are (walk). */
@@ -21,7 +28,7 @@ export interface KeyNode {
 }
 
 function newLevel(): KeyLevel {
-  return { bytes: [], names: [], nodes: [] };
+  return { bytes: [], names: [], nodes: [], seen: [], seenNode: [] };
 }
 
 /**
@@ -77,4 +84,44 @@ function slotOf(level: KeyLevel, path: readonly string[]): number {
     level = node.children!;
   }
   return node!.slot;
+}
+
+/** The wanted key the bytes [s, e) of b spell: its index, -1 when none does. */
+export function matchKey(level: KeyLevel, b: Uint8Array, s: number, e: number): number {
+  const n = e - s;
+  const keys = level.bytes;
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    if (key.length !== n) continue;
+    let j = 0;
+    while (j < n && key[j] === b[s + j]) j++;
+    if (j === n) return k;
+  }
+  return -1;
+}
+
+/** Places remembered per level: more keys than this in one object are scanned and matched. */
+const SEEN_PLACES = 64;
+
+/**
+ * When the key at b[i] (its opening quote) is the plain key remembered at `place` (its bytes,
+ * then a quote before `end`): the index after its closing quote. Else -1. The key is then that
+ * string exactly (the remembered bytes hold no quote, backslash or control byte).
+ */
+export function seenKey(level: KeyLevel, place: number, b: Uint8Array, i: number, end: number): number {
+  const key = level.seen[place];
+  if (key === undefined) return -1;
+  const s = i + 1;
+  const n = key.length;
+  if (s + n >= end || b[s + n] !== 0x22) return -1;
+  for (let j = 0; j < n; j++) if (key[j] !== b[s + j]) return -1;
+  return s + n + 1;
+}
+
+/** Remembers the plain key [s, e) of b met at `place`, and its node's index (-1: not wanted). */
+export function rememberKey(level: KeyLevel, place: number, b: Uint8Array, s: number, e: number, node: number): void {
+  if (place >= SEEN_PLACES) return;
+  // A copy: the line's buffer moves on (a block goes back to the main thread).
+  level.seen[place] = b.slice(s, e);
+  level.seenNode[place] = node;
 }
