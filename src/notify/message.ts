@@ -95,16 +95,20 @@ export function toExportRef(rec: JsonValue): ExportRef | null {
 
 /** Every reason the run is incomplete: the summary's, then notify's own, each once. */
 export function incompleteReasonsOf(summary: JsonObject, extra: string[] = []): string[] {
-  const listed = Array.isArray(summary.incomplete_reasons) ? summary.incomplete_reasons.filter((s): s is string => typeof s === 'string') : [];
-  const out = [...new Set([...listed, ...extra])];
+  const out = sentences(summary.incomplete_reasons, extra);
   if (summary.complete === false && out.length === 0) out.push('The summary says its input was incomplete (no reason given)');
   return out;
 }
 
 /** The runs that skipped malformed input lines: the summary's, then notify's own, each once. */
 export function skippedLinesOf(summary: JsonObject, extra: string[] = []): string[] {
-  const listed = Array.isArray(summary.skipped_lines) ? summary.skipped_lines.filter((s): s is string => typeof s === 'string') : [];
-  return [...new Set([...listed, ...extra])];
+  return sentences(summary.skipped_lines, extra);
+}
+
+/** A summary's list of sentences (its strings only), then notify's own, each once. */
+function sentences(listed: JsonValue | undefined, extra: string[]): string[] {
+  const own = Array.isArray(listed) ? listed.filter((s): s is string => typeof s === 'string') : [];
+  return [...new Set([...own, ...extra])];
 }
 
 /** "15 rows: 15 errors" / "17 rows: 15 errors, 2 successes": what the file holds, by type. */

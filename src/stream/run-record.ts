@@ -33,7 +33,7 @@ export function runEnded(tool: string, records: number, error: string | null, ba
 }
 
 /** What a later stage says of a run that skipped malformed lines: one sentence, the same for the same run end read twice. */
-export function skippedLinesText(tool: string, n: number, rejects: string | null): string {
+function skippedLinesText(tool: string, n: number, rejects: string | null): string {
   return `${tool} skipped ${n} malformed input line${n === 1 ? '' : 's'} (${rejects !== null ? `kept in ${rejects}` : 'reported on its stderr'})`;
 }
 
